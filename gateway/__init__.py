@@ -1,0 +1,34 @@
+"""A multi-version API gateway on FastAPI.
+
+Version authors need only what is exported here: ``create_version_app`` to build a version's
+``app``, the ``CurrentPrincipal`` / ``require_scopes`` dependencies for protected routes,
+``DbSession`` for storage and ``Base`` to declare shared tables. ``create_app`` builds the
+gateway itself.
+"""
+
+from gateway.app import create_app
+from gateway.context import DbSession, Services, VersionDep, VersionInfo
+from gateway.errors import GatewayError, SettingsError, UserError, VersionLoadError
+from gateway.security import CurrentPrincipal, Principal, require_scopes
+from gateway.settings import Settings, load_settings
+from gateway.storage import Base
+from gateway.version_app import create_version_app
+
+__all__ = [
+    "Base",
+    "CurrentPrincipal",
+    "DbSession",
+    "GatewayError",
+    "Principal",
+    "Services",
+    "Settings",
+    "SettingsError",
+    "UserError",
+    "VersionDep",
+    "VersionInfo",
+    "VersionLoadError",
+    "create_app",
+    "create_version_app",
+    "load_settings",
+    "require_scopes",
+]

@@ -1,0 +1,162 @@
+"""The application factory: ``create_app(settings)`` builds the whole gateway, and nothing else
+configures anything. ``uvicorn --factory gateway.app:create_app`` serves it with settings from the
+file and environment; tests call it with their own settings.
+
+The gateway is a FastAPI app of its own (index, health, docs assets) with a version dispatcher in
+front of its routes. Each version app gets the shared services, the gateway's dependency
+overrides and, at startup, the gateway's exception handlers; its lifespan runs inside the
+gateway's, entered in version order and left in reverse.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import ChainMap
+from collections.abc import AsyncIterator, Iterable
+from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import timedelta
+
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import (
+    http_exception_handler,
+    request_validation_exception_handler,
+    websocket_request_validation_exception_handler,
+)
+from fastapi.exceptions import RequestValidationError, WebSocketRequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import func, select
+from starlette.exceptions import HTTPException
+
+from gateway.context import Services, VersionInfo
+from gateway.discovery import DiscoveredVersion, discover_versions
+from gateway.dispatch import VersionDispatcher
+from gateway.docs import ASSETS_PATH, docs_assets
+from gateway.index import router as index_router
+from gateway.passwords import Passwords
+from gateway.settings import Settings, load_settings
+from gateway.signing_key import resolve_signing_key
+from gateway.storage import Database
+from gateway.tokens import Tokens
+from gateway.users import User
+
+log = logging.getLogger("gateway")
+
+# The handlers every FastAPI app starts with; a gateway handler for the same exception replaces
+# them in every version, while a handler a version module set itself is kept.
+_DEFAULT_HANDLERS = {
+    HTTPException: http_exception_handler,
+    RequestValidationError: request_validation_exception_handler,
+    WebSocketRequestValidationError: websocket_request_validation_exception_handler,
+}
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the gateway: discover and validate the versions, wire storage, tokens and routes.
+
+    Raises ``GatewayError`` (one line naming the cause) for bad settings or a broken version.
+    """
+    settings = settings if settings is not None else load_settings()
+    services = Services(
+        settings=settings,
+        database=Database(settings.database),
+        passwords=Passwords(),
+        tokens=Tokens(
+            resolve_signing_key(settings.auth),
+            algorithm=settings.auth.algorithm,
+            issuer=settings.auth.issuer,
+            lifetime=timedelta(minutes=settings.auth.access_token_minutes),
+            leeway=timedelta(seconds=settings.auth.leeway_seconds),
+        ),
+    )
+    gateway = FastAPI(
+        title="API gateway",
+        lifespan=_lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    gateway.add_exception_handler(Exception, internal_error)
+    discovered = discover_versions(settings.versions)
+    versions = [_bind(gateway, services, found) for found in discovered]
+    gateway.state.gateway = services
+    gateway.state.versions = versions
+    gateway.state.version_apps = {
+        version.name: found.app for version, found in zip(versions, discovered, strict=True)
+    }
+    gateway.include_router(index_router)
+    gateway.mount(ASSETS_PATH, docs_assets(), name="docs-assets")
+    gateway.add_middleware(VersionDispatcher, versions=gateway.state.version_apps)
+    return gateway
+
+
+def _bind(gateway: FastAPI, services: Services, found: DiscoveredVersion) -> VersionInfo:
+    """Tell a version app who it is and give it the gateway's services."""
+    version = VersionInfo(
+        number=found.number,
+        source=found.source,
+        status=services.settings.versions.for_version(found.number).status,
+        scopes=found.scopes,
+    )
+    app = found.app
+    app.state.gateway = services
+    app.state.version = version
+    app.version = version.name
+    # Overrides set on the gateway, before or after this, reach the version; its own come first.
+    app.dependency_overrides = ChainMap(  # type: ignore[assignment]
+        app.dependency_overrides, gateway.dependency_overrides
+    )
+    if app.exception_handlers.get(Exception) is None:
+        app.add_exception_handler(Exception, internal_error)
+    return version
+
+
+def _share_exception_handlers(gateway: FastAPI, apps: Iterable[FastAPI]) -> None:
+    for app in apps:
+        for key, handler in gateway.exception_handlers.items():
+            current = app.exception_handlers.get(key)
+            if current is None or current is _DEFAULT_HANDLERS.get(key):
+                app.exception_handlers[key] = handler
+
+
+@asynccontextmanager
+async def _lifespan(gateway: FastAPI) -> AsyncIterator[None]:
+    services: Services = gateway.state.gateway
+    apps: dict[str, FastAPI] = gateway.state.version_apps
+    _share_exception_handlers(gateway, apps.values())
+    await services.database.create_tables()
+    await services.passwords.warm_up()
+    await _hint_first_user(services, gateway.state.versions)
+    async with AsyncExitStack() as stack:
+        for app in apps.values():
+            await stack.enter_async_context(app.router.lifespan_context(app))
+        log.info(
+            "serving %s on %s",
+            ", ".join(
+                f"{name} ({version.status})"
+                for name, version in zip(apps, gateway.state.versions, strict=True)
+            )
+            or "no versions",
+            services.database.display_url,
+        )
+        yield
+    await services.database.dispose()
+
+
+async def _hint_first_user(services: Services, versions: list[VersionInfo]) -> None:
+    async with services.database.sessions() as session:
+        count = await session.scalar(select(func.count()).select_from(User))
+    if not count:
+        known = sorted({scope for version in versions for scope in version.scopes})
+        scopes = "".join(f" --scope {scope}" for scope in known)
+        log.warning("no users yet: create one with `gateway users add NAME%s`", scopes)
+
+
+async def internal_error(request: Request, exc: Exception) -> JSONResponse:
+    """A 500 that says nothing about the code: the traceback goes to the log only."""
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return JSONResponse({"detail": "Internal server error"}, status_code=500)
+
+
+def create_app_from_environment() -> FastAPI:
+    """The ``uvicorn --factory`` entry for worker processes: settings from file and environment."""
+    return create_app(load_settings())

@@ -1,0 +1,284 @@
+"""The ``gateway`` command: a thin layer that parses, builds settings, calls the library, and on
+failure prints one line (``gateway: error: ...``) and exits non-zero.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import sys
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from contextlib import asynccontextmanager
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+import uvicorn
+from sqlalchemy.exc import SQLAlchemyError
+
+from gateway.app import create_app
+from gateway.discovery import discover_versions
+from gateway.errors import GatewayError, UserError
+from gateway.passwords import Passwords
+from gateway.settings import SETTINGS_ENV, Settings, load_settings, settings_file
+from gateway.storage import Database
+from gateway.users import UserStore, check_password, check_username
+
+T = TypeVar("T")
+LOG_FORMAT = "%(levelname)-9s %(name)s: %(message)s"
+
+
+def fail(message: str) -> None:
+    click.echo(f"gateway: error: {message}", err=True)
+    sys.exit(1)
+
+
+def one_line_errors(command: Callable[..., T]) -> Callable[..., T]:
+    """Turn the library's errors into the CLI's one-line failure."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        try:
+            return command(*args, **kwargs)
+        except GatewayError as error:
+            fail(str(error))
+        except SQLAlchemyError as error:
+            fail(f"database error: {type(error).__name__}: {error.args[0] if error.args else ''}")
+        except OSError as error:
+            fail(f"{error.strerror or error}: {error.filename or ''}".rstrip(": "))
+        raise AssertionError("unreachable")
+
+    return wrapper
+
+
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coroutine)
+
+
+@click.group()
+@click.option(
+    "--settings",
+    "settings_path",
+    metavar="FILE",
+    help=f"Settings file (default: ${SETTINGS_ENV} or ./settings.toml).",
+)
+@click.pass_context
+def cli(context: click.Context, settings_path: str | None) -> None:
+    """A multi-version API gateway: every module in versions/ served at /apiv<N>."""
+    if settings_path:
+        os.environ[SETTINGS_ENV] = settings_path  # worker processes read the same file
+    # Like uvicorn's --app-dir: the versions package is found from the working directory.
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    context.ensure_object(dict)
+
+
+def settings_with(**sections: dict[str, Any]) -> Settings:
+    overrides = {
+        name: {key: value for key, value in values.items() if value is not None}
+        for name, values in sections.items()
+    }
+    return load_settings(None, **{name: values for name, values in overrides.items() if values})
+
+
+@cli.command()
+@click.option("--host", help="Address to listen on.")
+@click.option("--port", type=int, help="Port to listen on.")
+@click.option("--workers", type=click.IntRange(min=1), help="Number of worker processes.")
+@click.option("--reload", is_flag=True, help="Restart when code changes (development).")
+@click.option("--root-path", help="Path prefix a reverse proxy serves the gateway under.")
+@one_line_errors
+def serve(
+    host: str | None, port: int | None, workers: int | None, reload: bool, root_path: str | None
+) -> None:
+    """Serve the gateway."""
+    server = {"host": host, "port": port, "workers": workers, "root_path": root_path}
+    settings = settings_with(server=server)
+    logging.basicConfig(level=settings.server.log_level.upper(), format=LOG_FORMAT)
+    app = create_app(settings)  # validates settings, key and every version before listening
+    run(_check_database(settings))
+    options: dict[str, Any] = {
+        "host": settings.server.host,
+        "port": settings.server.port,
+        "root_path": settings.server.root_path,
+        "log_level": settings.server.log_level,
+    }
+    if settings.server.workers == 1 and not reload:
+        uvicorn.run(app, **options)
+        return
+    # Separate processes build their own app from the same file and environment.
+    for key, value in server.items():
+        if value is not None:
+            os.environ[f"GATEWAY_SERVER__{key.upper()}"] = str(value)
+    uvicorn.run(
+        "gateway.app:create_app_from_environment",
+        factory=True,
+        workers=None if reload else settings.server.workers,
+        reload=reload,
+        app_dir=os.getcwd(),
+        **options,
+    )
+
+
+async def _check_database(settings: Settings) -> None:
+    database = Database(settings.database)
+    try:
+        await database.create_tables()
+    except (SQLAlchemyError, OSError) as error:
+        raise GatewayError(
+            f"cannot use the database {database.display_url}: {type(error).__name__}: "
+            f"{getattr(error, 'orig', None) or error}"
+        ) from None
+    finally:
+        await database.dispose()
+
+
+@cli.command()
+@one_line_errors
+def check() -> None:
+    """Validate settings, every version module and the database, then exit."""
+    settings = load_settings()
+    app = create_app(settings)
+    run(_check_database(settings))
+    versions = ", ".join(
+        f"v{version.number} ({version.status}, {version.source})" for version in app.state.versions
+    )
+    source = settings_file() or "defaults"
+    click.echo(f"ok: settings from {source}; versions: {versions or 'none'}")
+    click.echo(f"ok: database {Database(settings.database).display_url} reachable")
+
+
+@cli.group()
+def users() -> None:
+    """Manage the users who can log in."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--scope", "scopes", multiple=True, metavar="S", help="Grant a scope (repeatable).")
+@one_line_errors
+def users_add(name: str, password_stdin: bool, scopes: Sequence[str]) -> None:
+    """Create a user who can log in at every version's token route."""
+    settings = load_settings()
+    check_username(name)
+    known = {scope for version in discover_versions(settings.versions) for scope in version.scopes}
+    unknown = sorted(set(scopes) - known)
+    if unknown:
+        raise UserError(
+            f"unknown scope {', '.join(unknown)}; the versions offer: "
+            f"{', '.join(sorted(known)) or 'no scopes'}"
+        )
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    check_password(password)
+    run(_add_user(settings, name, password, sorted(set(scopes))))
+    click.echo(f"created user {name} with scopes: {' '.join(sorted(set(scopes))) or '(none)'}")
+
+
+async def _add_user(settings: Settings, name: str, password: str, scopes: list[str]) -> None:
+    password_hash = await Passwords().hash(password)
+    async with _users(settings) as store:
+        await store.add(name, password_hash, scopes)
+        await store.session.commit()
+
+
+@users.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@one_line_errors
+def users_list(as_json: bool) -> None:
+    """List the users and their scopes."""
+    rows = run(_list_users(load_settings()))
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    table(
+        ["USER", "SCOPES", "CREATED"], [[r["username"], r["scopes"], r["created_at"]] for r in rows]
+    )
+
+
+async def _list_users(settings: Settings) -> list[dict[str, str]]:
+    async with _users(settings) as store:
+        return [
+            {
+                "username": user.username,
+                "scopes": user.scopes,
+                "created_at": user.created_at.isoformat(timespec="seconds"),
+            }
+            for user in await store.list()
+        ]
+
+
+@users.command("remove")
+@click.argument("name")
+@one_line_errors
+def users_remove(name: str) -> None:
+    """Delete a user."""
+    run(_remove_user(load_settings(), name))
+    click.echo(f"removed user {name}")
+
+
+async def _remove_user(settings: Settings, name: str) -> None:
+    async with _users(settings) as store:
+        await store.remove(name)
+        await store.session.commit()
+
+
+@asynccontextmanager
+async def _users(settings: Settings) -> AsyncIterator[UserStore]:
+    """A ``UserStore`` on a database with its tables created, disposed of afterwards."""
+    database = Database(settings.database)
+    try:
+        await database.create_tables()
+        async with database.sessions() as session:
+            yield UserStore(session)
+    finally:
+        await database.dispose()
+
+
+@cli.group()
+def versions() -> None:
+    """Inspect the versions."""
+
+
+@versions.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@one_line_errors
+def versions_list(as_json: bool) -> None:
+    """List the versions the gateway would serve."""
+    settings = load_settings()
+    rows = [
+        {
+            "number": found.number,
+            "path": f"{settings.server.root_path}/apiv{found.number}",
+            "status": settings.versions.for_version(found.number).status,
+            "source": found.source,
+            "scopes": sorted(found.scopes),
+        }
+        for found in discover_versions(settings.versions)
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    table(
+        ["VERSION", "PATH", "STATUS", "SOURCE"],
+        [[f"v{r['number']}", r["path"], r["status"], r["source"]] for r in rows],
+    )
+
+
+def table(header: list[str], rows: list[list[Any]]) -> None:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=False)]
+    for row in [header, *rows]:
+        click.echo(
+            "  ".join(
+                str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)
+            ).rstrip()
+        )
+
+
+def main() -> None:
+    cli(prog_name="gateway")

@@ -1,0 +1,79 @@
+"""What a request handler can reach: the gateway's shared services and its own version.
+
+The gateway puts one ``Services`` object on every version app's ``state`` when it mounts the
+version, together with that version's ``VersionInfo``. Handlers reach both through the
+``Annotated`` aliases below instead of module globals, so tests can build apps side by side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.passwords import Passwords
+from gateway.settings import Settings, VersionStatus
+from gateway.storage import Database
+from gateway.tokens import Tokens
+
+
+@dataclass(frozen=True)
+class Services:
+    """Everything the versions share: settings, storage, password hashing, token signing."""
+
+    settings: Settings
+    database: Database
+    passwords: Passwords
+    tokens: Tokens
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """One mounted version: its number, where it lives, and what it offers."""
+
+    number: int
+    source: str
+    status: VersionStatus = "stable"
+    scopes: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """``apiv<N>``: the path segment, the token audience and the bearer realm."""
+        return f"apiv{self.number}"
+
+    @property
+    def path(self) -> str:
+        return f"/{self.name}"
+
+    @property
+    def security_scheme(self) -> str:
+        # Unique per version: Swagger UI persists authorizations by scheme name per origin.
+        return f"{self.name}_oauth2"
+
+    @property
+    def source_path(self) -> Path:
+        return Path(self.source)
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.gateway
+    return services
+
+
+def get_version(request: Request) -> VersionInfo:
+    version: VersionInfo = request.app.state.version
+    return version
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with get_services(request).database.sessions() as session:
+        yield session
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+VersionDep = Annotated[VersionInfo, Depends(get_version)]
+DbSession = Annotated[AsyncSession, Depends(get_session)]

@@ -1,0 +1,112 @@
+"""The gateway's own routes: the version index (``/``, ``/versions``) and health (``/healthz``,
+``/readyz``). Every URL they print includes the ``root_path``, so they are right behind a proxy.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from typing import Any
+
+import anyio
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from gateway.context import Services, VersionInfo
+
+log = logging.getLogger("gateway")
+READY_TIMEOUT_SECONDS = 2.0
+
+router = APIRouter()
+
+
+def version_entry(version: VersionInfo, root_path: str) -> dict[str, Any]:
+    base = root_path + version.path
+    return {
+        "number": version.number,
+        "path": base,
+        "status": version.status,
+        "docs_url": f"{base}/docs",
+        "redoc_url": f"{base}/redoc",
+        "openapi_url": f"{base}/openapi.json",
+        "token_url": f"{base}/token",
+    }
+
+
+def _listing(request: Request) -> list[dict[str, Any]]:
+    versions: list[VersionInfo] = request.app.state.versions
+    root_path = request.scope.get("root_path", "")
+    return [version_entry(version, root_path) for version in versions]
+
+
+@router.get("/versions", tags=["gateway"])
+async def list_versions(request: Request) -> dict[str, list[dict[str, Any]]]:
+    """Every mounted version with its status and the URLs of its docs, schema and token route."""
+    return {"versions": _listing(request)}
+
+
+@router.get("/", tags=["gateway"], response_model=None)
+async def index(request: Request) -> Response:
+    """The version index: an HTML page for browsers, JSON for ``Accept: application/json``."""
+    listing = _listing(request)
+    if "text/html" not in request.headers.get("accept", ""):
+        return JSONResponse({"versions": listing})
+    rows = "\n".join(
+        '<tr><td>v{number}</td><td>{status}</td><td><a href="{docs}">Swagger UI</a> · '
+        '<a href="{redoc}">ReDoc</a> · <a href="{openapi}">OpenAPI</a></td>'
+        "<td><code>{token}</code></td></tr>".format(
+            number=entry["number"],
+            status=html.escape(entry["status"]),
+            docs=html.escape(entry["docs_url"]),
+            redoc=html.escape(entry["redoc_url"]),
+            openapi=html.escape(entry["openapi_url"]),
+            token=html.escape(entry["token_url"]),
+        )
+        for entry in listing
+    )
+    return HTMLResponse(INDEX_PAGE.format(rows=rows))
+
+
+@router.get("/healthz", tags=["gateway"])
+async def healthz() -> dict[str, str]:
+    """Liveness: the process is serving."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", tags=["gateway"], response_model=None)
+async def readyz(request: Request) -> JSONResponse:
+    """Readiness: 200 when the database answers, 503 with the failing check otherwise."""
+    services: Services = request.app.state.gateway
+    try:
+        with anyio.fail_after(READY_TIMEOUT_SECONDS):
+            await services.database.ping()
+    except Exception as error:  # any failure to answer means "not ready"
+        log.warning("readiness check failed: database: %s", type(error).__name__)
+        return JSONResponse(
+            {"status": "unavailable", "checks": {"database": "unreachable"}}, status_code=503
+        )
+    return JSONResponse({"status": "ready", "checks": {"database": "ok"}})
+
+
+INDEX_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>API versions</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 56rem; color: #222; }}
+table {{ border-collapse: collapse; width: 100%; }}
+td, th {{ border-bottom: 1px solid #ddd; padding: .5rem; text-align: left; }}
+</style>
+</head>
+<body>
+<h1>API versions</h1>
+<table>
+<thead><tr><th>Version</th><th>Status</th><th>Docs</th><th>Token URL</th></tr></thead>
+<tbody>
+{rows}
+</tbody>
+</table>
+</body>
+</html>
+"""

@@ -1,0 +1,104 @@
+"""Bearer authentication for version routes (RFC 6750), on top of the pure ``tokens`` module.
+
+Version modules declare what a route needs with ``CurrentPrincipal`` or ``require_scopes(...)``;
+this module turns every failure into the RFC 6750 answer, with the version as the realm:
+
+- no token: 401 ``WWW-Authenticate: Bearer realm="apiv<N>"`` and no error code (section 3);
+- a bad token: 401 with ``error="invalid_token"`` (3.1);
+- a missing scope: 403 with ``error="insufficient_scope"`` and the scopes needed (3.1).
+
+Only the ``Authorization`` header is read: a token in the query string is never accepted (5.3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request, Security
+from fastapi.responses import JSONResponse
+from fastapi.security import OAuth2PasswordBearer, SecurityScopes
+
+from gateway.context import get_services, get_version
+from gateway.tokens import TokenError
+
+# One scheme object for all versions. Each version's OpenAPI document renames it to the
+# version's own scheme (see ``openapi.py``), so route code can use the shared aliases below.
+SHARED_SCHEME_NAME = "GatewayOAuth2"
+bearer_scheme = OAuth2PasswordBearer(
+    tokenUrl="token", scheme_name=SHARED_SCHEME_NAME, auto_error=False
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: the token's subject and the scopes it was granted."""
+
+    username: str
+    scopes: frozenset[str]
+
+
+class BearerError(Exception):
+    """An RFC 6750 failure: rendered by ``bearer_error_response`` with the version's realm."""
+
+    def __init__(
+        self,
+        status_code: int,
+        error: str | None = None,
+        description: str = "Authentication required",
+        scope: str | None = None,
+    ) -> None:
+        super().__init__(description)
+        self.status_code = status_code
+        self.error = error
+        self.description = description
+        self.scope = scope
+
+
+def bearer_error_response(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, BearerError)
+    challenge = [f'realm="{get_version(request).name}"']
+    body: dict[str, str] = {"detail": exc.description}
+    if exc.error:
+        challenge += [f'error="{exc.error}"', f'error_description="{exc.description}"']
+        body = {"error": exc.error, "error_description": exc.description, **body}
+    if exc.scope:
+        challenge.append(f'scope="{exc.scope}"')
+        body["scope"] = exc.scope
+    return JSONResponse(
+        body,
+        status_code=exc.status_code,
+        headers={"WWW-Authenticate": "Bearer " + ", ".join(challenge)},
+    )
+
+
+async def current_principal(
+    request: Request,
+    security_scopes: SecurityScopes,
+    token: Annotated[str | None, Depends(bearer_scheme)],
+) -> Principal:
+    """The caller named by a valid bearer token issued by this version's token route."""
+    if not token:
+        raise BearerError(401)
+    version = get_version(request)
+    try:
+        claims = get_services(request).tokens.verify(token, audience=version.name)
+    except TokenError as error:
+        raise BearerError(401, "invalid_token", str(error)) from None
+    missing = [scope for scope in security_scopes.scopes if scope not in claims.scopes]
+    if missing:
+        raise BearerError(
+            403,
+            "insufficient_scope",
+            f"This request needs the scope {' '.join(security_scopes.scopes)}",
+            scope=security_scopes.scope_str,
+        )
+    return Principal(username=claims.subject, scopes=claims.scopes)
+
+
+CurrentPrincipal = Annotated[Principal, Security(current_principal)]
+
+
+def require_scopes(*scopes: str) -> Any:
+    """A dependency marker: ``Annotated[Principal, require_scopes("items:write")]``."""
+    return Security(current_principal, scopes=list(scopes))

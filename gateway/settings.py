@@ -1,0 +1,189 @@
+"""Settings: ``settings.toml`` (or the file named by ``GATEWAY_SETTINGS``), overridden by
+``GATEWAY_<SECTION>__<KEY>`` environment variables, overridden by explicit arguments (CLI flags).
+
+The object is built once, by the CLI or by ``create_app``; nothing reads settings at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from gateway.errors import SettingsError
+
+SETTINGS_ENV = "GATEWAY_SETTINGS"
+DEFAULT_SETTINGS_FILE = Path("settings.toml")
+MIN_HMAC_KEY_BYTES = 32  # RFC 7518 3.2: an HS256 key must be at least as long as the hash output
+VERSION_KEY = re.compile(r"^v([1-9][0-9]*)$")
+
+VersionStatus = Literal["preview", "stable", "deprecated", "retired"]
+
+
+class _Section(BaseModel):
+    # A misspelt key is a mistake the operator wants to hear about, not a silent default.
+    model_config = ConfigDict(extra="forbid")
+
+
+class ServerSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    workers: int = Field(default=1, ge=1)
+    root_path: str = ""
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
+
+    @model_validator(mode="after")
+    def _normalise_root_path(self) -> ServerSettings:
+        root = self.root_path.strip()
+        if root and not root.startswith("/"):
+            raise ValueError(f"root_path must start with '/', got {self.root_path!r}")
+        self.root_path = root.rstrip("/")
+        return self
+
+
+class AuthSettings(_Section):
+    secret_key: SecretStr | None = None
+    secret_key_file: Path = Path("var/secret.key")
+    access_token_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
+    issuer: str = "gateway"
+    leeway_seconds: int = Field(default=10, ge=0, le=300)
+    # client_id -> secret; an empty secret declares a public client (Swagger UI, scripts).
+    clients: dict[str, SecretStr] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check_key_length(self) -> AuthSettings:
+        if self.secret_key is not None:
+            check_key_length(self.secret_key.get_secret_value(), "auth.secret_key")
+        return self
+
+
+class DatabaseSettings(_Section):
+    url: str = "sqlite+aiosqlite:///./var/gateway.db"
+    echo: bool = False
+
+
+class VersionSettings(_Section):
+    status: VersionStatus = "stable"
+
+
+class VersionsSettings(_Section):
+    package: str = "versions"
+    skip_broken: bool = False
+    entry_points: bool = True
+    # The [versions.v<N>] tables, keyed by version number.
+    configured: dict[int, VersionSettings] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _collect_version_tables(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        configured = dict(data.pop("configured", {}) or {})
+        for key in [k for k in data if isinstance(k, str) and VERSION_KEY.match(k.lower())]:
+            match = VERSION_KEY.match(key.lower())
+            assert match is not None
+            configured[int(match.group(1))] = data.pop(key)
+        data["configured"] = configured
+        return data
+
+    def for_version(self, number: int) -> VersionSettings:
+        return self.configured.get(number, VersionSettings())
+
+
+class Settings(BaseSettings):
+    """All of the gateway's settings, one section per TOML table."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="GATEWAY_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        toml_file=None,
+    )
+
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    versions: VersionsSettings = Field(default_factory=VersionsSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Arguments beat the environment, which beats the file.
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+
+def check_key_length(key: str, where: str) -> None:
+    if len(key.encode()) < MIN_HMAC_KEY_BYTES:
+        raise SettingsError(
+            f"{where} is {len(key.encode())} bytes; an HMAC signing key needs at least "
+            f"{MIN_HMAC_KEY_BYTES} (generate one with: python -c 'import secrets; "
+            f"print(secrets.token_urlsafe(48))')"
+        )
+
+
+def settings_file(path: str | Path | None = None) -> Path | None:
+    """The settings file to read: the argument, ``$GATEWAY_SETTINGS``, or ``./settings.toml``.
+
+    A file named explicitly must exist; the default one is optional.
+    """
+    named = path if path is not None else os.environ.get(SETTINGS_ENV)
+    if named:
+        chosen = Path(named)
+        if not chosen.is_file():
+            raise SettingsError(f"settings file {chosen} does not exist")
+        return chosen
+    return DEFAULT_SETTINGS_FILE if DEFAULT_SETTINGS_FILE.is_file() else None
+
+
+def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
+    """Build the settings from the file, the environment and ``overrides`` (highest priority).
+
+    Raises ``SettingsError`` with one line naming every bad key.
+    """
+    toml_file = settings_file(path)
+    # pydantic-settings reads the TOML path from the class configuration, so a per-call
+    # subclass is the supported way to choose the file at run time.
+    bound = type(
+        "Settings",
+        (Settings,),
+        {"model_config": SettingsConfigDict(**{**Settings.model_config, "toml_file": toml_file})},
+    )
+    source = str(toml_file) if toml_file else "defaults"
+    try:
+        settings: Settings = bound(**overrides)
+        return settings
+    except ValidationError as error:
+        raise SettingsError(
+            f"invalid settings ({source} + environment): {describe(error)}"
+        ) from None
+    except SettingsError:
+        raise
+    except (ValueError, OSError) as error:
+        raise SettingsError(f"cannot read settings from {source}: {error}") from None
+
+
+def describe(error: ValidationError) -> str:
+    """One line for all of a validation error's problems: ``a.b: message; c: message``."""
+    parts = []
+    for problem in error.errors():
+        where = ".".join(str(part) for part in problem["loc"] if part != "configured")
+        message = problem["msg"].removeprefix("Value error, ")
+        parts.append(f"{where}: {message}" if where else message)
+    return "; ".join(parts)

@@ -1,0 +1,83 @@
+"""The version factory: what every version module builds its ``app`` with.
+
+``create_version_app`` returns a FastAPI application that already has the version's token route,
+docs, OpenAPI document and error handlers. It knows nothing of its own number: the gateway learns
+that from the module's name (``v3.py`` is version 3) and tells the app when it mounts it, so
+copying a version module to a new name yields a working new version with no edit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse
+
+from gateway.docs import add_docs_routes
+from gateway.security import BearerError, bearer_error_response
+from gateway.token_endpoint import (
+    TOKEN_OPENAPI,
+    TOKEN_RESPONSES,
+    TokenResponse,
+    token_endpoint,
+    token_method_not_allowed,
+)
+
+FACTORY_MARK = "gateway_version_scopes"
+
+
+def create_version_app(
+    *,
+    title: str = "API",
+    description: str = "",
+    scopes: Mapping[str, str] | None = None,
+    **fastapi_options: Any,
+) -> FastAPI:
+    """Build a version's FastAPI app.
+
+    ``scopes`` maps each OAuth2 scope the version's routes may require to a description; the token
+    route grants only these, and Swagger UI's Authorize dialog lists them. Other keyword
+    arguments go to ``FastAPI`` (for example ``openapi_tags``).
+    """
+    app = FastAPI(
+        title=title,
+        description=description,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        swagger_ui_oauth2_redirect_url=None,
+        **fastapi_options,
+    )
+    setattr(app.state, FACTORY_MARK, dict(scopes or {}))
+    app.add_exception_handler(BearerError, bearer_error_response)
+    app.add_api_route(
+        "/token",
+        token_endpoint,
+        methods=["POST"],
+        response_model=TokenResponse,
+        responses=TOKEN_RESPONSES,
+        openapi_extra=TOKEN_OPENAPI,
+        summary="Get an access token (OAuth2 password grant)",
+        tags=["auth"],
+    )
+    app.add_route(
+        "/token",
+        token_method_not_allowed,
+        methods=["GET", "PUT", "PATCH", "DELETE"],
+        include_in_schema=False,
+    )
+    add_docs_routes(app)
+
+    async def version_root(request: Request) -> RedirectResponse:
+        return RedirectResponse(f"{request.scope.get('root_path', '')}/docs")
+
+    app.add_route("/", version_root, include_in_schema=False)
+    return app
+
+
+def declared_scopes(app: Any) -> dict[str, str] | None:
+    """The scopes an app declared, or ``None`` if ``create_version_app`` did not make it."""
+    state = getattr(app, "state", None)
+    scopes = getattr(state, FACTORY_MARK, None) if state is not None else None
+    return scopes if isinstance(scopes, dict) else None
