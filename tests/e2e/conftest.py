@@ -1,0 +1,132 @@
+"""A real ``gateway serve`` process on a free port, in a working folder of its own that holds a
+copy of the shipped ``versions/`` package, a settings file and the SQLite database."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import ALL_SCOPES, PASSWORD
+
+REPO = Path(__file__).resolve().parents[2]
+GATEWAY = Path(sys.executable).with_name("gateway")
+
+pytestmark = pytest.mark.e2e
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass
+class Workdir:
+    """A folder laid out like a user's checkout: ``versions/`` and ``settings.toml``."""
+
+    path: Path
+    env: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def create(cls, path: Path, settings: str = "") -> Workdir:
+        shutil.copytree(
+            REPO / "versions", path / "versions", ignore=shutil.ignore_patterns("__pycache__")
+        )
+        (path / "settings.toml").write_text(settings)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+        return cls(path, env)
+
+    def gateway(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        """Run the ``gateway`` command in this folder."""
+        return subprocess.run(
+            [str(GATEWAY), *args],
+            cwd=self.path,
+            env=self.env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    def add_user(self, name: str = "alice", scopes: tuple[str, ...] = ALL_SCOPES) -> None:
+        flags = [arg for scope in scopes for arg in ("--scope", scope)]
+        done = self.gateway("users", "add", name, "--password-stdin", *flags, stdin=PASSWORD + "\n")
+        assert done.returncode == 0, done.stderr
+
+
+@dataclass
+class Server:
+    """A running ``gateway serve``; ``url`` is where a client reaches it."""
+
+    process: subprocess.Popen[str]
+    port: int
+    log: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def output(self) -> str:
+        return self.log.read_text()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_server(workdir: Workdir, *args: str, health_path: str = "/healthz") -> Server:
+    port = free_port()
+    log = workdir.path / f"server-{port}.log"
+    with log.open("w") as sink:
+        process = subprocess.Popen(
+            [str(GATEWAY), "serve", "--port", str(port), *args],
+            cwd=workdir.path,
+            env=workdir.env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    server = Server(process, port, log)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gateway serve exited with {process.returncode}:\n{server.output()}")
+        try:
+            if httpx.get(server.url + health_path, timeout=1).status_code == 200:
+                return server
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    server.stop()
+    raise RuntimeError(f"gateway serve did not become healthy in 30 s:\n{server.output()}")
+
+
+@pytest.fixture(scope="session")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Workdir:
+    folder = Workdir.create(tmp_path_factory.mktemp("gateway"))
+    folder.add_user("alice")
+    folder.add_user("reader", scopes=("items:read",))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def server(workdir: Workdir) -> Iterator[Server]:
+    running = start_server(workdir)
+    yield running
+    running.stop()
