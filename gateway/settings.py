@@ -23,7 +23,8 @@ from gateway.errors import SettingsError
 
 SETTINGS_ENV = "GATEWAY_SETTINGS"
 DEFAULT_SETTINGS_FILE = Path("settings.toml")
-MIN_HMAC_KEY_BYTES = 32  # RFC 7518 3.2: an HS256 key must be at least as long as the hash output
+# RFC 7518 3.2: an HMAC key must be at least as long as the hash output.
+MIN_HMAC_KEY_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}
 VERSION_KEY = re.compile(r"^v([1-9][0-9]*)$")
 
 VersionStatus = Literal["preview", "stable", "deprecated", "retired"]
@@ -63,7 +64,7 @@ class AuthSettings(_Section):
     @model_validator(mode="after")
     def _check_key_length(self) -> AuthSettings:
         if self.secret_key is not None:
-            check_key_length(self.secret_key.get_secret_value(), "auth.secret_key")
+            check_key_length(self.secret_key.get_secret_value(), self.algorithm, "auth.secret_key")
         return self
 
 
@@ -129,11 +130,12 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
 
 
-def check_key_length(key: str, where: str) -> None:
-    if len(key.encode()) < MIN_HMAC_KEY_BYTES:
+def check_key_length(key: str, algorithm: str, where: str) -> None:
+    needed = MIN_HMAC_KEY_BYTES[algorithm]
+    if len(key.encode()) < needed:
         raise SettingsError(
-            f"{where} is {len(key.encode())} bytes; an HMAC signing key needs at least "
-            f"{MIN_HMAC_KEY_BYTES} (generate one with: python -c 'import secrets; "
+            f"{where} is {len(key.encode())} bytes; an {algorithm} signing key needs at least "
+            f"{needed} (generate one with: python -c 'import secrets; "
             f"print(secrets.token_urlsafe(48))')"
         )
 

@@ -31,7 +31,7 @@ def resolve_signing_key(auth: AuthSettings) -> str:
         )
     except FileExistsError:
         key = _read(path)
-    check_key_length(key, f"the signing key in {path}")
+    check_key_length(key, auth.algorithm, f"the signing key in {path}")
     return key
 
 

@@ -3,7 +3,6 @@ lifespan and called with ``httpx.AsyncClient`` over ``httpx.ASGITransport``."""
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -19,13 +18,6 @@ from gateway.users import UserStore
 SECRET = "test-signing-key-0123456789-abcdefghijklmnop"
 PASSWORD = "correct horse battery"
 ALL_SCOPES = ("items:read", "items:write")
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # Every coroutine test runs on anyio's asyncio backend without a marker on each.
-    for item in items:
-        if inspect.iscoroutinefunction(getattr(item, "function", None)):
-            item.add_marker(pytest.mark.anyio)
 
 
 @pytest.fixture
@@ -81,6 +73,7 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 AddUser = Callable[..., Awaitable[None]]
+_hashes: dict[str, str] = {}
 
 
 @pytest.fixture
@@ -91,7 +84,9 @@ def add_user(app: FastAPI) -> AddUser:
         username: str, password: str = PASSWORD, scopes: tuple[str, ...] = ALL_SCOPES
     ) -> None:
         services: Services = app.state.gateway
-        password_hash = await services.passwords.hash(password)
+        if password not in _hashes:  # one argon2 hash per password per test run
+            _hashes[password] = await services.passwords.hash(password)
+        password_hash = _hashes[password]
         async with services.database.sessions() as session:
             await UserStore(session).add(username, password_hash, scopes)
             await session.commit()
@@ -126,7 +121,12 @@ def versions(app: FastAPI) -> list[int]:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     # ``version`` runs a test once per version module shipped in versions/.
-    if "version" in metafunc.fixturenames:
+    already = {
+        name
+        for mark in metafunc.definition.iter_markers("parametrize")
+        for name in (mark.args[0].split(",") if isinstance(mark.args[0], str) else mark.args[0])
+    }
+    if "version" in metafunc.fixturenames and "version" not in {n.strip() for n in already}:
         from gateway.discovery import discover_versions
         from gateway.settings import VersionsSettings
 
