@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 .PHONY: run test lint typecheck check bench lock clean system-deps
 
 $(STAMP): requirements.lock pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	test -x $(BIN)/python || { PYTHON=$(PYTHON) bash scripts/system-deps.sh python && $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)

@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
-# Debian packages the end-to-end tests drive: Chromium (browser tests) and nginx (proxy tests).
-# Installed when missing and when we may (root); otherwise say what is missing and go on, so the
-# tests that need them report it themselves.
+# Debian packages the project needs beyond Python 3.11:
+#   scripts/system-deps.sh python   python3-venv, when this Python cannot make a virtualenv
+#   scripts/system-deps.sh          chromium (browser tests) and nginx (reverse-proxy tests)
+# Installed when missing and when we may (root with apt-get); otherwise say what is missing and
+# go on, so that the tests needing them report it themselves.
 set -euo pipefail
 missing=()
-[ -x /usr/bin/chromium ] || missing+=(chromium)
-[ -x /usr/sbin/nginx ] || missing+=(nginx)
+if [ "${1:-}" = python ]; then
+  "${PYTHON:-python3}" -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
+else
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  [ -x /usr/sbin/nginx ] || missing+=(nginx)
+fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
-  echo "installing ${missing[*]} (Debian packages used by the end-to-end tests)"
+  echo "installing Debian packages: ${missing[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else
-  echo "missing Debian packages: ${missing[*]} (run: sudo apt-get install ${missing[*]})" >&2
+  echo "missing Debian packages: ${missing[*]} (install with: sudo apt-get install ${missing[*]})" >&2
 fi
