@@ -157,6 +157,13 @@ async def internal_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": "Internal server error"}, status_code=500)
 
 
+def configure_logging(level: str) -> None:
+    """Send the gateway's own log lines to stderr, next to uvicorn's."""
+    logging.basicConfig(level=level.upper(), format="%(levelname)-9s %(name)s: %(message)s")
+
+
 def create_app_from_environment() -> FastAPI:
     """The ``uvicorn --factory`` entry for worker processes: settings from file and environment."""
-    return create_app(load_settings())
+    settings = load_settings()
+    configure_logging(settings.server.log_level)
+    return create_app(settings)

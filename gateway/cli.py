@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import os
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
@@ -18,7 +17,7 @@ import click
 import uvicorn
 from sqlalchemy.exc import SQLAlchemyError
 
-from gateway.app import create_app
+from gateway.app import configure_logging, create_app
 from gateway.discovery import discover_versions
 from gateway.errors import GatewayError, UserError
 from gateway.passwords import Passwords
@@ -27,7 +26,6 @@ from gateway.storage import Database
 from gateway.users import UserStore, check_password, check_username
 
 T = TypeVar("T")
-LOG_FORMAT = "%(levelname)-9s %(name)s: %(message)s"
 
 
 def fail(message: str) -> None:
@@ -96,7 +94,7 @@ def serve(
     """Serve the gateway."""
     server = {"host": host, "port": port, "workers": workers, "root_path": root_path}
     settings = settings_with(server=server)
-    logging.basicConfig(level=settings.server.log_level.upper(), format=LOG_FORMAT)
+    configure_logging(settings.server.log_level)
     app = create_app(settings)  # validates settings, key and every version before listening
     run(_check_database(settings))
     options: dict[str, Any] = {
