@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     Raises ``GatewayError`` (one line naming the cause) for bad settings or a broken version.
     """
     settings = settings if settings is not None else load_settings()
+    discovered = discover_versions(settings.versions)
     services = Services(
         settings=settings,
         database=Database(settings.database),
@@ -76,7 +77,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=None,
     )
     gateway.add_exception_handler(Exception, internal_error)
-    discovered = discover_versions(settings.versions)
     versions = [_bind(gateway, services, found) for found in discovered]
     gateway.state.gateway = services
     gateway.state.versions = versions

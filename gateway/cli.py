@@ -195,16 +195,17 @@ def users_list(as_json: bool) -> None:
         click.echo(json.dumps(rows, indent=2))
         return
     table(
-        ["USER", "SCOPES", "CREATED"], [[r["username"], r["scopes"], r["created_at"]] for r in rows]
+        ["USER", "SCOPES", "CREATED"],
+        [[r["username"], " ".join(r["scopes"]), r["created_at"]] for r in rows],
     )
 
 
-async def _list_users(settings: Settings) -> list[dict[str, str]]:
+async def _list_users(settings: Settings) -> list[dict[str, Any]]:
     async with _users(settings) as store:
         return [
             {
                 "username": user.username,
-                "scopes": user.scopes,
+                "scopes": user.scope_list,
                 "created_at": user.created_at.isoformat(timespec="seconds"),
             }
             for user in await store.list()

@@ -185,7 +185,13 @@ def describe(error: ValidationError) -> str:
     """One line for all of a validation error's problems: ``a.b: message; c: message``."""
     parts = []
     for problem in error.errors():
-        where = ".".join(str(part) for part in problem["loc"] if part != "configured")
+        loc = problem["loc"]
+        # [versions.v1] is stored as versions.configured[1]: name it as the operator wrote it.
+        where = ".".join(
+            f"v{part}" if index and loc[index - 1] == "configured" else str(part)
+            for index, part in enumerate(loc)
+            if part != "configured"
+        )
         message = problem["msg"].removeprefix("Value error, ")
         parts.append(f"{where}: {message}" if where else message)
     return "; ".join(parts)

@@ -76,7 +76,7 @@ def test_named_settings_file_must_exist(tmp_path: Path) -> None:
         ("[server]\nprot = 1\n", "server.prot: Extra inputs are not permitted"),
         ("[server]\nport = 'eighty'\n", "server.port: Input should be a valid integer"),
         ('[server]\nroot_path = "gw"\n', "server: root_path must start with '/'"),
-        ('[versions.v1]\nstatus = "old"\n', "versions.1.status: Input should be 'preview'"),
+        ('[versions.v1]\nstatus = "old"\n', "versions.v1.status: Input should be 'preview'"),
         ("[auth]\nsecret_key = 'short'\n", "auth.secret_key is 5 bytes; an HS256 signing key"),
         ("[nonsense]\nx = 1\n", "nonsense: Extra inputs are not permitted"),
         ("[server\n", "cannot read settings from"),
