@@ -9,14 +9,18 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
+import jwt
 import pytest
 
 from tests.conftest import ALL_SCOPES, PASSWORD
+from tests.e2e.nginx import MISSING as NGINX_MISSING
+from tests.e2e.nginx import NGINX, Nginx, start_nginx
 
 REPO = Path(__file__).resolve().parents[2]
 GATEWAY = Path(sys.executable).with_name("gateway")
@@ -106,7 +110,9 @@ def start_server(workdir: Workdir, *args: str, health_path: str = "/healthz") ->
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"gateway serve exited with {process.returncode}:\n{server.output()}")
+            raise RuntimeError(
+                f"gateway serve exited with {process.returncode}:\n{server.output()}"
+            )
         try:
             if httpx.get(server.url + health_path, timeout=1).status_code == 200:
                 return server
@@ -130,3 +136,76 @@ def server(workdir: Workdir) -> Iterator[Server]:
     running = start_server(workdir)
     yield running
     running.stop()
+
+
+# Helpers for the client and CLI journeys (test_oauth_clients.py, test_cli.py).
+
+
+def get_token(
+    base_url: str, version: int, username: str = "alice", password: str = PASSWORD
+) -> str:
+    """An access token from a running gateway's ``/apiv<version>/token``, by a plain form post."""
+    response = httpx.post(
+        f"{base_url}/apiv{version}/token",
+        data={"grant_type": "password", "username": username, "password": password},
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    token: str = response.json()["access_token"]
+    return token
+
+
+def unverified_claims(token: str) -> dict[str, Any]:
+    """A JWT's claims, read without checking the signature (the server does that)."""
+    claims: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
+    return claims
+
+
+def one_line(stderr: str) -> str:
+    """The CLI's failure line: asserts stderr is exactly one line with no traceback."""
+    lines = stderr.splitlines()
+    assert len(lines) == 1, f"expected one line on stderr, got:\n{stderr}"
+    assert "Traceback" not in stderr
+    return lines[0]
+
+
+# --- A gateway behind a real nginx under a path prefix (tests/e2e/nginx.py) ---------------------
+
+PROXY_PREFIX = "/gw"
+
+
+@pytest.fixture(scope="session")
+def proxied_server(workdir: Workdir) -> Iterator[Server]:
+    """A second ``gateway serve``, on the same working folder, told it is served under ``/gw``."""
+    running = start_server(workdir, "--root-path", PROXY_PREFIX)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def proxy(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Nginx]:
+    """nginx on a free port passing ``/gw/...`` to ``proxied_server`` with the prefix stripped."""
+    if not (NGINX.is_file() and os.access(NGINX, os.X_OK)):
+        pytest.skip(NGINX_MISSING)
+    upstream: Server = request.getfixturevalue("proxied_server")
+    running = start_nginx(
+        tmp_path_factory.mktemp("nginx"), free_port(), upstream.port, PROXY_PREFIX
+    )
+    yield running
+    running.stop()
+
+
+# --- Test outcome for fixtures: a fixture's teardown can tell whether its test failed ----------
+
+PHASE_REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    item.stash.setdefault(PHASE_REPORTS, {})[report.when] = report
+    return report
