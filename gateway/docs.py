@@ -59,9 +59,14 @@ def _rename_scheme(document: dict[str, Any], version: VersionInfo) -> dict[str, 
     return document
 
 
-def _assets_url(request: Request, version: VersionInfo) -> str:
-    root_path: str = request.scope.get("root_path", "")
-    return root_path.removesuffix(version.path) + ASSETS_PATH
+class _PageUrls:
+    """Where a docs page finds its version (``root``) and the shared assets, behind any prefix."""
+
+    def __init__(self, request: Request) -> None:
+        self.version = get_version(request)
+        self.root: str = request.scope.get("root_path", "")
+        self.openapi = f"{self.root}/openapi.json"
+        self.assets = self.root.removesuffix(self.version.path) + ASSETS_PATH
 
 
 def add_docs_routes(app: FastAPI) -> None:
@@ -72,15 +77,14 @@ def add_docs_routes(app: FastAPI) -> None:
         return JSONResponse(versioned_openapi(app, version, request.scope.get("root_path", "")))
 
     async def swagger_ui(request: Request) -> HTMLResponse:
-        version = get_version(request)
-        root, assets = request.scope.get("root_path", ""), _assets_url(request, version)
+        urls = _PageUrls(request)
         return get_swagger_ui_html(
-            openapi_url=f"{root}/openapi.json",
-            title=f"{app.title} {version.name} - Swagger UI",
-            swagger_js_url=f"{assets}/swagger-ui-bundle.js",
-            swagger_css_url=f"{assets}/swagger-ui.css",
-            swagger_favicon_url=f"{assets}/favicon.png",
-            oauth2_redirect_url=f"{root}/docs/oauth2-redirect",
+            openapi_url=urls.openapi,
+            title=f"{app.title} {urls.version.name} - Swagger UI",
+            swagger_js_url=f"{urls.assets}/swagger-ui-bundle.js",
+            swagger_css_url=f"{urls.assets}/swagger-ui.css",
+            swagger_favicon_url=f"{urls.assets}/favicon.png",
+            oauth2_redirect_url=f"{urls.root}/docs/oauth2-redirect",
             swagger_ui_parameters={"persistAuthorization": True},
         )
 
@@ -88,13 +92,12 @@ def add_docs_routes(app: FastAPI) -> None:
         return get_swagger_ui_oauth2_redirect_html()
 
     async def redoc(request: Request) -> HTMLResponse:
-        version = get_version(request)
-        root, assets = request.scope.get("root_path", ""), _assets_url(request, version)
+        urls = _PageUrls(request)
         return get_redoc_html(
-            openapi_url=f"{root}/openapi.json",
-            title=f"{app.title} {version.name} - ReDoc",
-            redoc_js_url=f"{assets}/redoc.standalone.js",
-            redoc_favicon_url=f"{assets}/favicon.png",
+            openapi_url=urls.openapi,
+            title=f"{app.title} {urls.version.name} - ReDoc",
+            redoc_js_url=f"{urls.assets}/redoc.standalone.js",
+            redoc_favicon_url=f"{urls.assets}/favicon.png",
             with_google_fonts=False,
         )
 
