@@ -28,10 +28,11 @@ from sqlalchemy import func, select
 from starlette.exceptions import HTTPException
 
 from gateway.context import Services, VersionInfo
-from gateway.discovery import DiscoveredVersion, discover_versions
-from gateway.dispatch import VersionDispatcher
+from gateway.discovery import discover_versions
+from gateway.dispatch import MountedVersion, VersionDispatcher
 from gateway.docs import ASSETS_PATH, docs_assets
 from gateway.index import router as index_router
+from gateway.lifecycle import resolve_versions
 from gateway.passwords import Passwords
 from gateway.settings import Settings, load_settings
 from gateway.signing_key import resolve_signing_key
@@ -57,6 +58,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """
     settings = settings if settings is not None else load_settings()
     discovered = discover_versions(settings.versions)
+    versions = resolve_versions(
+        [(found.number, found.source, found.scopes) for found in discovered], settings.versions
+    )
     services = Services(
         settings=settings,
         database=Database(settings.database),
@@ -68,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             lifetime=timedelta(minutes=settings.auth.access_token_minutes),
             leeway=timedelta(seconds=settings.auth.leeway_seconds),
         ),
+        versions=tuple(versions),
     )
     gateway = FastAPI(
         title="API gateway",
@@ -77,7 +82,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=None,
     )
     gateway.add_exception_handler(Exception, internal_error)
-    versions = [_bind(gateway, services, found) for found in discovered]
+    for version, found in zip(versions, discovered, strict=True):
+        _bind(gateway, services, version, found.app)
     gateway.state.gateway = services
     gateway.state.versions = versions
     gateway.state.version_apps = {
@@ -85,19 +91,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     }
     gateway.include_router(index_router)
     gateway.mount(ASSETS_PATH, docs_assets(), name="docs-assets")
-    gateway.add_middleware(VersionDispatcher, versions=gateway.state.version_apps)
+    gateway.add_middleware(
+        VersionDispatcher,
+        versions=[
+            MountedVersion(version, found.app)
+            for version, found in zip(versions, discovered, strict=True)
+        ],
+        default=services.default_version,
+    )
     return gateway
 
 
-def _bind(gateway: FastAPI, services: Services, found: DiscoveredVersion) -> VersionInfo:
+def _bind(gateway: FastAPI, services: Services, version: VersionInfo, app: FastAPI) -> None:
     """Tell a version app who it is and give it the gateway's services."""
-    version = VersionInfo(
-        number=found.number,
-        source=found.source,
-        status=services.settings.versions.for_version(found.number).status,
-        scopes=found.scopes,
-    )
-    app = found.app
     app.state.gateway = services
     app.state.version = version
     app.version = version.name
@@ -107,7 +113,6 @@ def _bind(gateway: FastAPI, services: Services, found: DiscoveredVersion) -> Ver
     )
     if app.exception_handlers.get(Exception) is None:
         app.add_exception_handler(Exception, internal_error)
-    return version
 
 
 def _share_exception_handlers(gateway: FastAPI, apps: Iterable[FastAPI]) -> None:

@@ -20,6 +20,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from gateway.app import configure_logging, create_app
 from gateway.discovery import discover_versions
 from gateway.errors import GatewayError, UserError
+from gateway.index import version_entry
+from gateway.lifecycle import resolve_versions
 from gateway.passwords import Passwords
 from gateway.settings import SETTINGS_ENV, Settings, load_settings, settings_file
 from gateway.storage import Database
@@ -250,22 +252,32 @@ def versions() -> None:
 def versions_list(as_json: bool) -> None:
     """List the versions the gateway would serve."""
     settings = load_settings()
+    found = [(v.number, v.source, v.scopes) for v in discover_versions(settings.versions)]
     rows = [
         {
-            "number": found.number,
-            "path": f"{settings.server.root_path}/apiv{found.number}",
-            "status": settings.versions.for_version(found.number).status,
-            "source": found.source,
-            "scopes": sorted(found.scopes),
+            **version_entry(version, settings.server.root_path),
+            "source": version.source,
+            "scopes": sorted(version.scopes),
         }
-        for found in discover_versions(settings.versions)
+        for version in resolve_versions(found, settings.versions)
     ]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
     table(
-        ["VERSION", "PATH", "STATUS", "SOURCE"],
-        [[f"v{r['number']}", r["path"], r["status"], r["source"]] for r in rows],
+        ["VERSION", "PATH", "STATUS", "DEPRECATED", "SUNSET", "SUCCESSOR", "SOURCE"],
+        [
+            [
+                f"v{r['number']}",
+                r["path"],
+                r["status"],
+                r["deprecated_at"] or "-",
+                r["sunset"] or "-",
+                f"v{r['successor']}" if r["successor"] else "-",
+                r["source"],
+            ]
+            for r in rows
+        ],
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -20,25 +20,22 @@ from gateway.settings import Settings, VersionStatus
 from gateway.storage import Database
 from gateway.tokens import Tokens
 
-
-@dataclass(frozen=True)
-class Services:
-    """Everything the versions share: settings, storage, password hashing, token signing."""
-
-    settings: Settings
-    database: Database
-    passwords: Passwords
-    tokens: Tokens
+# Keys the gateway adds to a version request's ASGI scope.
+GATEWAY_ROOT_KEY = "gateway.root_path"  # the gateway's own root path, above the version's mount
+PRINCIPAL_KEY = "gateway.principal"  # who the bearer token named, once it has been verified
 
 
 @dataclass(frozen=True)
 class VersionInfo:
-    """One mounted version: its number, where it lives, and what it offers."""
+    """One mounted version: its number, where it lives, what it offers, where it is in its life."""
 
     number: int
     source: str
     status: VersionStatus = "stable"
     scopes: Mapping[str, str] = field(default_factory=dict)
+    deprecated_at: datetime | None = None
+    sunset: datetime | None = None
+    successor: int | None = None
 
     @property
     def name(self) -> str:
@@ -55,8 +52,30 @@ class VersionInfo:
         return f"{self.name}_oauth2"
 
     @property
-    def source_path(self) -> Path:
-        return Path(self.source)
+    def serving(self) -> bool:
+        return self.status != "retired"
+
+
+@dataclass(frozen=True)
+class Services:
+    """Everything the versions share: settings, storage, passwords, tokens, the version list."""
+
+    settings: Settings
+    database: Database
+    passwords: Passwords
+    tokens: Tokens
+    versions: tuple[VersionInfo, ...] = ()
+
+    def version(self, number: int) -> VersionInfo | None:
+        return next((v for v in self.versions if v.number == number), None)
+
+    @property
+    def default_version(self) -> VersionInfo | None:
+        """The newest stable version, else the newest one still serving."""
+        serving = [v for v in self.versions if v.serving]
+        stable = [v for v in serving if v.status == "stable"]
+        candidates = stable or serving
+        return candidates[-1] if candidates else None
 
 
 def get_services(request: Request) -> Services:

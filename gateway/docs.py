@@ -12,6 +12,8 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
+from datetime import datetime
 from importlib.resources import files
 from typing import Any
 
@@ -24,7 +26,7 @@ from fastapi.openapi.docs import (
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.staticfiles import StaticFiles
 
-from gateway.context import VersionInfo, get_version
+from gateway.context import GATEWAY_ROOT_KEY, VersionInfo, get_services, get_version
 from gateway.security import SHARED_SCHEME_NAME
 
 ASSETS_PATH = "/docs-assets"
@@ -35,13 +37,74 @@ def docs_assets() -> StaticFiles:
     return StaticFiles(directory=str(files("fastapi_offline") / "static"))
 
 
-def versioned_openapi(app: FastAPI, version: VersionInfo, root_path: str) -> dict[str, Any]:
-    """The version's OpenAPI document as seen from ``root_path`` (the version's mount point)."""
-    base = getattr(app.state, "openapi_base", None)
+def contract_document(app: FastAPI, version: VersionInfo) -> dict[str, Any]:
+    """The version's API as its OpenAPI document: routes, schemas and its own security scheme,
+    without anything that depends on where it is served or on its lifecycle."""
+    base: dict[str, Any] | None = getattr(app.state, "openapi_contract", None)
     if base is None:
-        base = _rename_scheme(app.openapi(), version)
-        app.state.openapi_base = base
-    return {**base, "servers": [{"url": root_path or "/"}]}
+        base = app.state.openapi_contract = _rename_scheme(app.openapi(), version)
+    return base
+
+
+def versioned_openapi(
+    app: FastAPI, version: VersionInfo, root_path: str, siblings: Sequence[VersionInfo] = ()
+) -> dict[str, Any]:
+    """The document served at ``/openapi.json``: the contract, marked with the version's
+    lifecycle and links to the other versions' docs, as seen from ``root_path``."""
+    document: dict[str, Any] | None = getattr(app.state, "openapi_document", None)
+    if document is None:
+        document = _with_lifecycle(contract_document(app, version), version, siblings)
+        app.state.openapi_document = document
+    return {**document, "servers": [{"url": root_path or "/"}]}
+
+
+def _with_lifecycle(
+    contract: dict[str, Any], version: VersionInfo, siblings: Sequence[VersionInfo]
+) -> dict[str, Any]:
+    document = copy.deepcopy(contract)
+    info = document["info"]
+    notes = [note] if (note := _lifecycle_note(version)) else []
+    if info.get("description"):
+        notes.append(info["description"])
+    # Relative links: they resolve against the docs page, under any proxy prefix or /api.
+    others = [
+        f"[v{v.number}](../apiv{v.number}/docs) ({v.status})"
+        for v in siblings
+        if v.number != version.number and v.serving
+    ]
+    if others:
+        notes.append("Other versions: " + " · ".join(others))
+    info["description"] = "\n\n".join(notes)
+    if version.status in ("preview", "deprecated"):
+        info["title"] = f"{info['title']} ({version.status})"
+    info["x-lifecycle"] = {
+        "status": version.status,
+        "deprecated_at": _day(version.deprecated_at),
+        "sunset": _day(version.sunset),
+        "successor": version.successor,
+    }
+    if version.status == "deprecated":
+        for path_item in document.get("paths", {}).values():
+            for operation in path_item.values():
+                operation["deprecated"] = True
+    return document
+
+
+def _day(moment: datetime | None) -> str | None:
+    return moment.date().isoformat() if moment else None
+
+
+def _lifecycle_note(version: VersionInfo) -> str | None:
+    if version.status == "preview":
+        return "> **Preview**: this version may still change without notice."
+    if version.status != "deprecated":
+        return None
+    note = f"> **Deprecated** since {_day(version.deprecated_at)}"
+    if version.sunset:
+        note += f"; it stops working on {_day(version.sunset)}"
+    if version.successor:
+        note += f". Move to [v{version.successor}](../apiv{version.successor}/docs)"
+    return note + "."
 
 
 def _rename_scheme(document: dict[str, Any], version: VersionInfo) -> dict[str, Any]:
@@ -66,15 +129,16 @@ class _PageUrls:
         self.version = get_version(request)
         self.root: str = request.scope.get("root_path", "")
         self.openapi = f"{self.root}/openapi.json"
-        self.assets = self.root.removesuffix(self.version.path) + ASSETS_PATH
+        self.assets = request.scope.get(GATEWAY_ROOT_KEY, "") + ASSETS_PATH
 
 
 def add_docs_routes(app: FastAPI) -> None:
     """``/openapi.json``, ``/docs`` (Swagger UI), ``/docs/oauth2-redirect`` and ``/redoc``."""
 
     async def openapi_json(request: Request) -> JSONResponse:
-        version = get_version(request)
-        return JSONResponse(versioned_openapi(app, version, request.scope.get("root_path", "")))
+        version, siblings = get_version(request), get_services(request).versions
+        root_path = request.scope.get("root_path", "")
+        return JSONResponse(versioned_openapi(app, version, root_path, siblings))
 
     async def swagger_ui(request: Request) -> HTMLResponse:
         urls = _PageUrls(request)

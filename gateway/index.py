@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import html
 import logging
+from datetime import datetime
 from typing import Any
 
 import anyio
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from gateway.context import Services, VersionInfo
 
@@ -26,6 +27,9 @@ def version_entry(version: VersionInfo, root_path: str) -> dict[str, Any]:
         "number": version.number,
         "path": base,
         "status": version.status,
+        "deprecated_at": _day(version.deprecated_at),
+        "sunset": _day(version.sunset),
+        "successor": version.successor,
         "docs_url": f"{base}/docs",
         "redoc_url": f"{base}/redoc",
         "openapi_url": f"{base}/openapi.json",
@@ -33,10 +37,24 @@ def version_entry(version: VersionInfo, root_path: str) -> dict[str, Any]:
     }
 
 
+def _day(moment: datetime | None) -> str | None:
+    return moment.date().isoformat() if moment else None
+
+
 def _listing(request: Request) -> list[dict[str, Any]]:
     versions: list[VersionInfo] = request.app.state.versions
     root_path = request.scope.get("root_path", "")
     return [version_entry(version, root_path) for version in versions]
+
+
+@router.get("/docs", include_in_schema=False)
+async def default_docs(request: Request) -> Response:
+    """The docs of the default version: the newest stable one."""
+    services: Services = request.app.state.gateway
+    default = services.default_version
+    if default is None:
+        return JSONResponse({"detail": "No API version is being served"}, status_code=404)
+    return RedirectResponse(f"{request.scope.get('root_path', '')}{default.path}/docs")
 
 
 @router.get("/versions", tags=["gateway"])
@@ -56,7 +74,7 @@ async def index(request: Request) -> Response:
         '<a href="{redoc}">ReDoc</a> · <a href="{openapi}">OpenAPI</a></td>'
         "<td><code>{token}</code></td></tr>".format(
             number=entry["number"],
-            status=html.escape(entry["status"]),
+            status=html.escape(_status_text(entry)),
             docs=html.escape(entry["docs_url"]),
             redoc=html.escape(entry["redoc_url"]),
             openapi=html.escape(entry["openapi_url"]),
@@ -65,6 +83,17 @@ async def index(request: Request) -> Response:
         for entry in listing
     )
     return HTMLResponse(INDEX_PAGE.format(rows=rows))
+
+
+def _status_text(entry: dict[str, Any]) -> str:
+    text = str(entry["status"])
+    if entry["deprecated_at"]:
+        text += f" since {entry['deprecated_at']}"
+    if entry["sunset"]:
+        text += f", sunset {entry['sunset']}"
+    if entry["successor"] and entry["status"] in ("deprecated", "retired"):
+        text += f"; use v{entry['successor']}"
+    return text
 
 
 @router.get("/healthz", tags=["gateway"])

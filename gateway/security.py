@@ -19,7 +19,7 @@ from fastapi import Depends, Request, Security
 from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordBearer, SecurityScopes
 
-from gateway.context import get_services, get_version
+from gateway.context import PRINCIPAL_KEY, get_services, get_version
 from gateway.tokens import TokenError
 
 # One scheme object for all versions. Each version's OpenAPI document renames it to the
@@ -93,6 +93,7 @@ async def current_principal(
             f"This request needs the scope {' '.join(security_scopes.scopes)}",
             scope=security_scopes.scope_str,
         )
+    request.scope[PRINCIPAL_KEY] = claims.subject  # for the per-version usage counts
     return Principal(username=claims.subject, scopes=claims.scopes)
 
 

@@ -8,10 +8,20 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -73,8 +83,39 @@ class DatabaseSettings(_Section):
     echo: bool = False
 
 
+def _as_utc(value: Any) -> Any:
+    # TOML gives dates as ``date``; a date means its first moment in UTC.
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return datetime.combine(value, time(), tzinfo=UTC)
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+UTCMoment = Annotated[datetime, BeforeValidator(_as_utc), AfterValidator(_as_utc)]
+
+
 class VersionSettings(_Section):
+    """One version's place in its lifecycle: ``[versions.v<N>]``."""
+
     status: VersionStatus = "stable"
+    deprecated_at: UTCMoment | None = None
+    sunset: UTCMoment | None = None
+    successor: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _check_dates(self) -> VersionSettings:
+        if self.status == "deprecated" and self.deprecated_at is None:
+            raise ValueError(
+                "a deprecated version needs deprecated_at (the date of its deprecation, "
+                "sent in the Deprecation header)"
+            )
+        if self.sunset and self.deprecated_at and self.sunset < self.deprecated_at:
+            raise ValueError(
+                f"sunset {self.sunset:%Y-%m-%d} is earlier than deprecated_at "
+                f"{self.deprecated_at:%Y-%m-%d}"
+            )
+        return self
 
 
 class VersionsSettings(_Section):

@@ -24,6 +24,9 @@ def expected_entry(number: int, root: str = "") -> dict[str, object]:
         "number": number,
         "path": base,
         "status": "stable",
+        "deprecated_at": None,
+        "sunset": None,
+        "successor": 2 if number == 1 else None,
         "docs_url": f"{base}/docs",
         "redoc_url": f"{base}/redoc",
         "openapi_url": f"{base}/openapi.json",
@@ -52,7 +55,9 @@ async def test_index_is_json_for_clients_and_html_for_browsers(client: httpx.Asy
 
 
 async def test_version_status_comes_from_settings(make_settings: Callable[..., Settings]) -> None:
-    gateway = create_app(make_settings(versions={"v1": {"status": "deprecated"}}))
+    gateway = create_app(
+        make_settings(versions={"v1": {"status": "deprecated", "deprecated_at": "2026-01-01"}})
+    )
     async with gateway.router.lifespan_context(gateway), client_for(gateway) as client:
         listing = (await client.get("/versions")).json()["versions"]
     assert [entry["status"] for entry in listing] == ["deprecated", "stable"]

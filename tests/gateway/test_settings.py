@@ -20,7 +20,7 @@ def settings_toml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path.write_text(
         '[server]\nport = 9000\nroot_path = "/gw/"\n'
         '[database]\nurl = "sqlite+aiosqlite:///./x.db"\n'
-        '[versions.v1]\nstatus = "deprecated"\n'
+        '[versions.v1]\nstatus = "deprecated"\ndeprecated_at = 2026-01-01\n'
     )
     return path
 
