@@ -5,12 +5,14 @@ failure prints one line (``gateway: error: ...``) and exits non-zero.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import os
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -23,6 +25,7 @@ from gateway.errors import GatewayError, UserError
 from gateway.index import version_entry
 from gateway.lifecycle import resolve_versions
 from gateway.passwords import Passwords
+from gateway.scaffold import display, new_version
 from gateway.settings import SETTINGS_ENV, Settings, load_settings, settings_file
 from gateway.storage import Database
 from gateway.users import UserStore, check_password, check_username
@@ -279,6 +282,40 @@ def versions_list(as_json: bool) -> None:
             for r in rows
         ],
     )
+
+
+@versions.command("new")
+@click.argument("number", type=click.IntRange(min=1))
+@click.option(
+    "--from", "source", type=click.IntRange(min=1), metavar="M", help="Start as a copy of vM."
+)
+@one_line_errors
+def versions_new(number: int, source: int | None) -> None:
+    """Create version NUMBER and a test module for it; never overwrites anything."""
+    settings = load_settings()
+    package_dir = versions_package_dir(settings.versions.package)
+    result = new_version(package_dir, Path("tests") / "versions", number, source)
+    origin = f" (a copy of {display(result.copied_from)})" if result.copied_from else ""
+    for index, path in enumerate(result.created):
+        suffix = "/" if path.is_dir() else ""
+        click.echo(f"created {display(path)}{suffix}{origin if index == 0 else ''}")
+    click.echo(
+        f"next: edit it; while it changes, mark it in settings.toml with [versions.v{number}] "
+        f'status = "preview"; run its tests with pytest {display(result.created[-1])}; '
+        f"restart the gateway to serve it at /apiv{number}; when you release it, record its "
+        f"contract with: gateway openapi snapshot {number}"
+    )
+
+
+def versions_package_dir(package: str) -> Path:
+    try:
+        module = importlib.import_module(package)
+    except ImportError as error:
+        raise GatewayError(f"cannot import the versions package {package!r}: {error}") from None
+    paths = list(getattr(module, "__path__", []))
+    if not paths:
+        raise GatewayError(f"{package!r} is a module, not a package of versions")
+    return Path(paths[0])
 
 
 def table(header: list[str], rows: list[list[Any]]) -> None:

@@ -97,6 +97,10 @@ def _load(candidate: Candidate) -> DiscoveredVersion:
 
 
 def _package_candidates(package_name: str) -> Iterator[Candidate]:
+    # Like uvicorn's --app-dir: the versions package of the project in the working directory is
+    # found however the gateway was started (CLI, uvicorn --factory, a test runner).
+    if os.getcwd() not in sys.path:
+        sys.path.append(os.getcwd())
     try:
         package = importlib.import_module(package_name)
     except ModuleNotFoundError as error:
