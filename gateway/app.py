@@ -38,6 +38,7 @@ from gateway.settings import Settings, load_settings
 from gateway.signing_key import resolve_signing_key
 from gateway.storage import Database
 from gateway.tokens import Tokens
+from gateway.usage import UsageRecorder
 from gateway.users import User
 
 log = logging.getLogger("gateway")
@@ -61,9 +62,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     versions = resolve_versions(
         [(found.number, found.source, found.scopes) for found in discovered], settings.versions
     )
+    database = Database(settings.database)
     services = Services(
         settings=settings,
-        database=Database(settings.database),
+        database=database,
+        usage=UsageRecorder(database),
         passwords=Passwords(),
         tokens=Tokens(
             resolve_signing_key(settings.auth),
@@ -98,6 +101,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             for version, found in zip(versions, discovered, strict=True)
         ],
         default=services.default_version,
+        on_served=services.usage.record,
+        tokens=services.tokens,
     )
     return gateway
 
@@ -129,6 +134,7 @@ async def _lifespan(gateway: FastAPI) -> AsyncIterator[None]:
     apps: dict[str, FastAPI] = gateway.state.version_apps
     _share_exception_handlers(gateway, apps.values())
     await services.database.create_tables()
+    await services.usage.start()
     await services.passwords.warm_up()
     await _hint_first_user(services, gateway.state.versions)
     async with AsyncExitStack() as stack:
@@ -144,6 +150,7 @@ async def _lifespan(gateway: FastAPI) -> AsyncIterator[None]:
             services.database.display_url,
         )
         yield
+    await services.usage.stop()
     await services.database.dispose()
 
 

@@ -28,6 +28,7 @@ from gateway.passwords import Passwords
 from gateway.scaffold import display, new_version
 from gateway.settings import SETTINGS_ENV, Settings, load_settings, settings_file
 from gateway.storage import Database
+from gateway.usage_cli import usage
 from gateway.users import UserStore, check_password, check_username
 
 T = TypeVar("T")
@@ -316,6 +317,9 @@ def versions_package_dir(package: str) -> Path:
     if not paths:
         raise GatewayError(f"{package!r} is a module, not a package of versions")
     return Path(paths[0])
+
+
+versions.add_command(usage)
 
 
 def table(header: list[str], rows: list[list[Any]]) -> None:

@@ -19,6 +19,7 @@ from gateway.passwords import Passwords
 from gateway.settings import Settings, VersionStatus
 from gateway.storage import Database
 from gateway.tokens import Tokens
+from gateway.usage import UsageRecorder
 
 # Keys the gateway adds to a version request's ASGI scope.
 GATEWAY_ROOT_KEY = "gateway.root_path"  # the gateway's own root path, above the version's mount
@@ -64,6 +65,7 @@ class Services:
     database: Database
     passwords: Passwords
     tokens: Tokens
+    usage: UsageRecorder
     versions: tuple[VersionInfo, ...] = ()
 
     def version(self, number: int) -> VersionInfo | None:

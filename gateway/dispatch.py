@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.context import GATEWAY_ROOT_KEY, PRINCIPAL_KEY, VersionInfo
 from gateway.lifecycle import Headers, RetiredVersion, deprecation_headers, unknown_version
+from gateway.tokens import Tokens
 
 NEGOTIATED = "api"
 VERSION_SEGMENT = re.compile(r"^apiv[0-9]+$")
@@ -45,13 +46,14 @@ class VersionDispatcher:
         versions: Sequence[MountedVersion],
         default: VersionInfo | None = None,
         on_served: ServedHook | None = None,
+        tokens: Tokens | None = None,
     ) -> None:
         self.app = app
         self.infos = [mounted.info for mounted in versions]
         self.by_name: dict[str, MountedVersion] = {
             mounted.info.name: MountedVersion(
                 mounted.info,
-                mounted.app if mounted.info.serving else RetiredVersion(mounted.info),
+                mounted.app if mounted.info.serving else RetiredVersion(mounted.info, tokens),
             )
             for mounted in versions
         }
@@ -98,9 +100,12 @@ class VersionDispatcher:
         child["app_root_path"] = mount
         child[GATEWAY_ROOT_KEY] = root_path
         extra = self._extra_headers(mounted.info, root_path, negotiated)
-        await mounted.app(child, receive, _adding(send, extra) if extra else send)
-        if self.on_served is not None:
-            self.on_served(mounted.info.number, child.get(PRINCIPAL_KEY))
+        try:
+            await mounted.app(child, receive, _adding(send, extra) if extra else send)
+        finally:
+            # A caller that met an error is still a caller of this version.
+            if self.on_served is not None:
+                self.on_served(mounted.info.number, child.get(PRINCIPAL_KEY))
 
     def _extra_headers(self, version: VersionInfo, root_path: str, negotiated: bool) -> Headers:
         key = (version.number, root_path)

@@ -12,8 +12,10 @@ from typing import Any
 import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.context import Services, VersionInfo
+from gateway.usage import VersionActivity
 
 log = logging.getLogger("gateway")
 READY_TIMEOUT_SECONDS = 2.0
@@ -41,10 +43,24 @@ def _day(moment: datetime | None) -> str | None:
     return moment.date().isoformat() if moment else None
 
 
-def _listing(request: Request) -> list[dict[str, Any]]:
-    versions: list[VersionInfo] = request.app.state.versions
+async def _listing(request: Request) -> list[dict[str, Any]]:
+    services: Services = request.app.state.gateway
     root_path = request.scope.get("root_path", "")
-    return [version_entry(version, root_path) for version in versions]
+    try:
+        activity = await services.usage.recent()
+    except SQLAlchemyError as error:
+        # The listing matters more than its counts: serve it without them.
+        log.warning("usage counts unavailable: %s", type(error).__name__)
+        activity = None
+    entries = []
+    for version in services.versions:
+        entry = version_entry(version, root_path)
+        counted = activity.get(version.number, VersionActivity()) if activity is not None else None
+        entry["requests_24h"] = counted.requests_24h if counted else None
+        last = counted.last_called if counted else None
+        entry["last_called"] = last.isoformat(timespec="seconds") if last else None
+        entries.append(entry)
+    return entries
 
 
 @router.get("/docs", include_in_schema=False)
@@ -60,13 +76,13 @@ async def default_docs(request: Request) -> Response:
 @router.get("/versions", tags=["gateway"])
 async def list_versions(request: Request) -> dict[str, list[dict[str, Any]]]:
     """Every mounted version with its status and the URLs of its docs, schema and token route."""
-    return {"versions": _listing(request)}
+    return {"versions": await _listing(request)}
 
 
 @router.get("/", tags=["gateway"], response_model=None)
 async def index(request: Request) -> Response:
     """The version index: an HTML page for browsers, JSON for ``Accept: application/json``."""
-    listing = _listing(request)
+    listing = await _listing(request)
     if "text/html" not in request.headers.get("accept", ""):
         return JSONResponse({"versions": listing})
     rows = "\n".join(

@@ -10,15 +10,18 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from email.utils import format_datetime
 
+from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
-from gateway.context import GATEWAY_ROOT_KEY, VersionInfo
+from gateway.context import GATEWAY_ROOT_KEY, PRINCIPAL_KEY, VersionInfo
 from gateway.errors import SettingsError
 from gateway.settings import VersionsSettings
+from gateway.tokens import TokenError, Tokens
 
 Headers = list[tuple[bytes, bytes]]
 
@@ -86,10 +89,12 @@ def deprecation_headers(version: VersionInfo, root_path: str) -> Headers:
 class RetiredVersion:
     """The ASGI app that stands in for a retired version: 410 for every path."""
 
-    def __init__(self, version: VersionInfo) -> None:
+    def __init__(self, version: VersionInfo, tokens: Tokens | None = None) -> None:
         self.version = version
+        self.tokens = tokens
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self._note_caller(scope)
         root_path: str = scope.get(GATEWAY_ROOT_KEY, "")
         body: dict[str, object] = {
             "error": "version_retired",
@@ -104,6 +109,16 @@ class RetiredVersion:
         if self.version.sunset is not None:
             headers["Sunset"] = format_datetime(self.version.sunset, usegmt=True)
         await JSONResponse(body, status_code=410, headers=headers)(scope, receive, send)
+
+    def _note_caller(self, scope: Scope) -> None:
+        """Name the caller for the usage counts: who still calls a retired version matters."""
+        if self.tokens is None:
+            return
+        scheme, _, token = Request(scope).headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            return
+        with contextlib.suppress(TokenError):
+            scope[PRINCIPAL_KEY] = self.tokens.verify(token, self.version.name).subject
 
 
 def unknown_version(name: str, versions: Sequence[VersionInfo], root_path: str) -> JSONResponse:

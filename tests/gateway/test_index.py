@@ -31,6 +31,8 @@ def expected_entry(number: int, root: str = "") -> dict[str, object]:
         "redoc_url": f"{base}/redoc",
         "openapi_url": f"{base}/openapi.json",
         "token_url": f"{base}/token",
+        "requests_24h": 0,
+        "last_called": None,
     }
 
 
