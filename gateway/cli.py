@@ -5,7 +5,6 @@ failure prints one line (``gateway: error: ...``) and exits non-zero.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
 import os
 import sys
@@ -20,10 +19,11 @@ import uvicorn
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.app import configure_logging, create_app
-from gateway.discovery import discover_versions
+from gateway.discovery import discover_versions, package_directory
 from gateway.errors import GatewayError, UserError
 from gateway.index import version_entry
 from gateway.lifecycle import resolve_versions
+from gateway.openapi_cli import openapi
 from gateway.passwords import Passwords
 from gateway.scaffold import display, new_version
 from gateway.settings import SETTINGS_ENV, Settings, load_settings, settings_file
@@ -294,7 +294,7 @@ def versions_list(as_json: bool) -> None:
 def versions_new(number: int, source: int | None) -> None:
     """Create version NUMBER and a test module for it; never overwrites anything."""
     settings = load_settings()
-    package_dir = versions_package_dir(settings.versions.package)
+    package_dir = package_directory(settings.versions.package)
     result = new_version(package_dir, Path("tests") / "versions", number, source)
     origin = f" (a copy of {display(result.copied_from)})" if result.copied_from else ""
     for index, path in enumerate(result.created):
@@ -308,18 +308,8 @@ def versions_new(number: int, source: int | None) -> None:
     )
 
 
-def versions_package_dir(package: str) -> Path:
-    try:
-        module = importlib.import_module(package)
-    except ImportError as error:
-        raise GatewayError(f"cannot import the versions package {package!r}: {error}") from None
-    paths = list(getattr(module, "__path__", []))
-    if not paths:
-        raise GatewayError(f"{package!r} is a module, not a package of versions")
-    return Path(paths[0])
-
-
 versions.add_command(usage)
+cli.add_command(openapi)
 
 
 def table(header: list[str], rows: list[list[Any]]) -> None:

@@ -132,6 +132,20 @@ def _package_candidates(package_name: str) -> Iterator[Candidate]:
             yield Candidate(int(match.group(1)), source, _fresh_importer(f"{package_name}.{name}"))
 
 
+def package_directory(package_name: str) -> Path:
+    """The folder of the versions package, where new versions and their snapshots go."""
+    try:
+        package = importlib.import_module(package_name)
+    except ImportError as error:
+        raise VersionLoadError(
+            f"versions package {package_name!r}: cannot import: {error}"
+        ) from None
+    paths = list(getattr(package, "__path__", []))
+    if not paths:
+        raise VersionLoadError(f"versions package {package_name!r} is a module, not a folder")
+    return Path(paths[0])
+
+
 def _entry_point_candidates() -> Iterator[Candidate]:
     for entry_point in entry_points(group=ENTRY_POINT_GROUP):
         source = f"entry point {entry_point.name} = {entry_point.value}"

@@ -149,9 +149,9 @@ def test_versions_list(workdir: Workdir) -> None:
     done = workdir.gateway("versions", "list")
     assert done.returncode == 0, done.stderr
     assert rows(done.stdout) == [
-        ["VERSION", "PATH", "STATUS", "SOURCE"],
-        ["v1", "/apiv1", "stable", "versions/v1.py"],
-        ["v2", "/apiv2", "stable", "versions/v2/"],
+        ["VERSION", "PATH", "STATUS", "DEPRECATED", "SUNSET", "SUCCESSOR", "SOURCE"],
+        ["v1", "/apiv1", "stable", "-", "-", "v2", "versions/v1.py"],
+        ["v2", "/apiv2", "stable", "-", "-", "-", "versions/v2/"],
     ]
 
 
@@ -159,21 +159,27 @@ def test_versions_list_json(workdir: Workdir) -> None:
     done = workdir.gateway("versions", "list", "--json")
     assert done.returncode == 0, done.stderr
     scopes = ["items:read", "items:write"]
+
+    def entry(number: int, source: str, successor: int | None) -> dict[str, object]:
+        base = f"/apiv{number}"
+        return {
+            "number": number,
+            "path": base,
+            "status": "stable",
+            "deprecated_at": None,
+            "sunset": None,
+            "successor": successor,
+            "docs_url": f"{base}/docs",
+            "redoc_url": f"{base}/redoc",
+            "openapi_url": f"{base}/openapi.json",
+            "token_url": f"{base}/token",
+            "source": source,
+            "scopes": scopes,
+        }
+
     assert json.loads(done.stdout) == [
-        {
-            "number": 1,
-            "path": "/apiv1",
-            "status": "stable",
-            "source": "versions/v1.py",
-            "scopes": scopes,
-        },
-        {
-            "number": 2,
-            "path": "/apiv2",
-            "status": "stable",
-            "source": "versions/v2/",
-            "scopes": scopes,
-        },
+        entry(1, "versions/v1.py", 2),
+        entry(2, "versions/v2/", None),
     ]
 
 
