@@ -18,7 +18,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from gateway.context import VersionInfo, get_services, get_version
+from gateway.context import PRINCIPAL_KEY, VersionInfo, get_services, get_version
 from gateway.users import MAX_PASSWORD_LENGTH, UserStore
 
 FORM_TYPE = "application/x-www-form-urlencoded"
@@ -110,6 +110,7 @@ async def _issue_token(request: Request, version: VersionInfo) -> JSONResponse:
     offered = requested if requested is not None else set(version.scopes)
     scopes = tuple(sorted(offered & granted_by_user))
     issued = services.tokens.issue(username, audience=version.name, scopes=scopes)
+    request.scope[PRINCIPAL_KEY] = username  # a login counts as that user's call
     body = TokenResponse(
         access_token=issued.access_token, expires_in=issued.expires_in, scope=" ".join(scopes)
     )

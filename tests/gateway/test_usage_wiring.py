@@ -35,7 +35,7 @@ def statements(app: FastAPI) -> Iterator[list[str]]:
 
 
 async def test_requests_are_counted_by_principal_and_shown(
-    client: httpx.AsyncClient, add_user: AddUser
+    app: FastAPI, client: httpx.AsyncClient, add_user: AddUser
 ) -> None:
     await add_user("alice")
     token = await login(client, 2)
@@ -46,6 +46,13 @@ async def test_requests_are_counted_by_principal_and_shown(
     assert listing[2]["requests_24h"] == 4  # the token request and three calls
     assert listing[1]["requests_24h"] == 1
     assert listing[2]["last_called"] is not None
+    services: Services = app.state.gateway
+    await services.usage.flush()
+    rows = await usage_report(services.database)
+    assert {(r.version, r.principal, r.requests) for r in rows} == {
+        (2, "alice", 4),  # the login counts as alice's
+        (1, ANONYMOUS, 1),
+    }
 
 
 async def test_serving_writes_nothing_to_the_database(
