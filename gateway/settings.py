@@ -51,6 +51,10 @@ class ServerSettings(_Section):
     workers: int = Field(default=1, ge=1)
     root_path: str = ""
     log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
+    # "production" refuses to start without a configured signing key.
+    environment: Literal["local", "production"] = "local"
+    # One JSON line per request on the "gateway.access" logger.
+    access_log: bool = True
 
     @model_validator(mode="after")
     def _normalise_root_path(self) -> ServerSettings:
@@ -102,6 +106,8 @@ class VersionSettings(_Section):
     deprecated_at: UTCMoment | None = None
     sunset: UTCMoment | None = None
     successor: int | None = Field(default=None, ge=1)
+    # Authenticated calls per principal to this version; ratelimit.authenticated by default.
+    rate_limit: str | None = None
 
     @model_validator(mode="after")
     def _check_dates(self) -> VersionSettings:
@@ -143,6 +149,31 @@ class VersionsSettings(_Section):
         return self.configured.get(number, VersionSettings())
 
 
+class RateLimitSettings(_Section):
+    """Limits in the ``limits`` library's notation ("5/minute", "100 per hour")."""
+
+    # memory:// keeps counts per process; redis://host:port/db shares them between instances.
+    storage_url: str = "memory://"
+    # The token route, per account and per client address: much stricter than other traffic.
+    login_per_account: str = "5/minute"
+    login_per_address: str = "30/minute"
+    # Authenticated calls, per principal and version; [versions.v<N>] rate_limit overrides it.
+    authenticated: str = "600/minute"
+
+
+class CorsSettings(_Section):
+    """Cross-origin requests are refused unless their origin is listed here."""
+
+    origins: list[str] = Field(default_factory=list)
+    allow_credentials: bool = False
+
+    @model_validator(mode="after")
+    def _no_wildcard_with_credentials(self) -> CorsSettings:
+        if self.allow_credentials and "*" in self.origins:
+            raise ValueError("origins cannot be '*' when allow_credentials is true; list them")
+        return self
+
+
 class Settings(BaseSettings):
     """All of the gateway's settings, one section per TOML table."""
 
@@ -157,6 +188,8 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     versions: VersionsSettings = Field(default_factory=VersionsSettings)
+    ratelimit: RateLimitSettings = Field(default_factory=RateLimitSettings)
+    cors: CorsSettings = Field(default_factory=CorsSettings)
 
     @classmethod
     def settings_customise_sources(
