@@ -19,7 +19,7 @@ from urllib.parse import parse_qs
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.context import GATEWAY_ROOT_KEY, PRINCIPAL_KEY, VersionInfo
+from gateway.context import GATEWAY_ROOT_KEY, PRINCIPAL_KEY, ROUTE_KEY, VERSION_KEY, VersionInfo
 from gateway.lifecycle import Headers, RetiredVersion, deprecation_headers, unknown_version
 from gateway.tokens import Tokens
 
@@ -103,9 +103,14 @@ class VersionDispatcher:
         try:
             await mounted.app(child, receive, _adding(send, extra) if extra else send)
         finally:
+            principal = child.get(PRINCIPAL_KEY)
+            scope[VERSION_KEY] = mounted.info.number
+            scope[PRINCIPAL_KEY] = principal
+            route = child.get("route")
+            scope[ROUTE_KEY] = getattr(route, "path", None) if route is not None else None
             # A caller that met an error is still a caller of this version.
             if self.on_served is not None:
-                self.on_served(mounted.info.number, child.get(PRINCIPAL_KEY))
+                self.on_served(mounted.info.number, principal)
 
     def _extra_headers(self, version: VersionInfo, root_path: str, negotiated: bool) -> Headers:
         key = (version.number, root_path)
