@@ -1,72 +1,61 @@
-"""``POST /apiv<N>/token``: the OAuth2 resource owner password grant (RFC 6749 4.3).
-
-The request is parsed here rather than with FastAPI's ``OAuth2PasswordRequestForm``, because
-clients rely on RFC 6749's error vocabulary: a missing or repeated parameter, a JSON body or a
-wrong content type must be ``400 invalid_request`` (5.2), never FastAPI's 422. Authlib and
-requests-oauthlib only recognise a failed login by the ``error`` key in the JSON body.
-"""
+"""``POST /apiv<N>/token``: the password grant (RFC 6749 4.3) and the refresh token grant (6),
+with every answer, success or error, marked ``Cache-Control: no-store`` (5.1, 5.2)."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
 from typing import Any
-from urllib.parse import parse_qsl, unquote_plus
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 
-from gateway.context import PRINCIPAL_KEY, VersionInfo, get_services, get_version
-from gateway.users import MAX_PASSWORD_LENGTH, UserStore
+from gateway.context import get_version
+from gateway.grants import password_grant, refresh_grant
+from gateway.metrics import record_token_failed, record_token_issued
+from gateway.oauth import (
+    FORM_TYPE,
+    NO_STORE,
+    OAuthError,
+    OAuthErrorBody,
+    authenticate_client,
+    oauth_error_response,
+    read_form,
+    retry_later,
+)
+from gateway.ratelimit import LimitExceededError, StoreUnavailableError
 
-FORM_TYPE = "application/x-www-form-urlencoded"
-MAX_BODY_BYTES = 16 * 1024
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-SINGLE_VALUED = ("grant_type", "username", "password", "scope", "client_id", "client_secret")
-
-
-class TokenResponse(BaseModel):
-    access_token: str
-    token_type: str = "bearer"  # noqa: S105 - a token type, not a secret
-    expires_in: int
-    scope: str
-
-
-class OAuthErrorBody(BaseModel):
-    error: str
-    error_description: str
-
-
-class OAuthError(Exception):
-    """An RFC 6749 5.2 error response."""
-
-    def __init__(self, error: str, description: str, status_code: int = 400) -> None:
-        super().__init__(description)
-        self.error = error
-        self.description = description
-        self.status_code = status_code
-
-
-def oauth_error_response(error: OAuthError, version: VersionInfo) -> JSONResponse:
-    headers = dict(NO_STORE)
-    if error.status_code == 401:
-        headers["WWW-Authenticate"] = f'Basic realm="{version.name}"'
-    return JSONResponse(
-        {"error": error.error, "error_description": error.description},
-        status_code=error.status_code,
-        headers=headers,
-    )
+GRANTS = {"password": password_grant, "refresh_token": refresh_grant}
 
 
 async def token_endpoint(request: Request) -> JSONResponse:
-    """Exchange a username and password for an access token to this version."""
+    """Exchange a username and password, or a refresh token, for an access token."""
     version = get_version(request)
     try:
-        return await _issue_token(request, version)
+        params = await read_form(request)
+        authenticate_client(request, params, version)
+        grant_type = params.get("grant_type")
+        if not grant_type:
+            raise OAuthError("invalid_request", "The 'grant_type' parameter is missing")
+        grant = GRANTS.get(grant_type)
+        if grant is None:
+            raise OAuthError(
+                "unsupported_grant_type",
+                f"The grant type {grant_type!r} is not supported; "
+                "use 'password' or 'refresh_token'",
+            )
+        response = await grant(request, version, params)
     except OAuthError as error:
+        record_token_failed(version.number, error.error)
         return oauth_error_response(error, version)
+    except LimitExceededError as limited:  # STANDARDS 8; "slow_down" is RFC 8628's registered code
+        record_token_failed(version.number, "slow_down")
+        return retry_later("slow_down", limited.description, 429, limited.retry_after)
+    except StoreUnavailableError as down:  # STANDARDS 30: without the shared counts, fail closed
+        record_token_failed(version.number, "temporarily_unavailable")
+        return retry_later(
+            "temporarily_unavailable", f"Logins are paused: {down}", 503, down.retry_after
+        )
+    record_token_issued(version.number)
+    return response
 
 
 async def token_method_not_allowed(request: Request) -> JSONResponse:
@@ -77,124 +66,6 @@ async def token_method_not_allowed(request: Request) -> JSONResponse:
     )
 
 
-async def _issue_token(request: Request, version: VersionInfo) -> JSONResponse:
-    params = await _read_form(request)
-    _authenticate_client(request, params, version)
-    grant_type = params.get("grant_type")
-    if not grant_type:
-        raise OAuthError("invalid_request", "The 'grant_type' parameter is missing")
-    if grant_type != "password":
-        raise OAuthError(
-            "unsupported_grant_type",
-            f"The grant type {grant_type!r} is not supported; use 'password'",
-        )
-    username, password = params.get("username"), params.get("password")
-    if not username or not password:
-        raise OAuthError("invalid_request", "The 'username' and 'password' parameters are required")
-    requested = _requested_scopes(params.get("scope"), version)
-
-    services = get_services(request)
-    async with services.database.sessions() as session:
-        users = UserStore(session)
-        user = await users.get(username) if len(password) <= MAX_PASSWORD_LENGTH else None
-        valid, new_hash = await services.passwords.verify(
-            password[:MAX_PASSWORD_LENGTH], user.password_hash if user else None
-        )
-        if not valid or user is None:
-            raise OAuthError("invalid_grant", "Invalid username or password")
-        if new_hash:
-            await users.set_password_hash(user, new_hash)
-            await session.commit()
-        granted_by_user = set(user.scope_list)
-
-    offered = requested if requested is not None else set(version.scopes)
-    scopes = tuple(sorted(offered & granted_by_user))
-    issued = services.tokens.issue(username, audience=version.name, scopes=scopes)
-    request.scope[PRINCIPAL_KEY] = username  # a login counts as that user's call
-    body = TokenResponse(
-        access_token=issued.access_token, expires_in=issued.expires_in, scope=" ".join(scopes)
-    )
-    return JSONResponse(body.model_dump(), headers=NO_STORE)
-
-
-async def _read_form(request: Request) -> dict[str, str]:
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type != FORM_TYPE:
-        raise OAuthError(
-            "invalid_request",
-            f"The token request must be sent as {FORM_TYPE}, "
-            f"not {media_type or 'an empty content type'}",
-        )
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            raise OAuthError("invalid_request", "The token request body is too large")
-    try:
-        pairs = parse_qsl(body.decode(), keep_blank_values=True, max_num_fields=32)
-    except (UnicodeDecodeError, ValueError):
-        raise OAuthError(
-            "invalid_request", "The token request body is not valid form data"
-        ) from None
-    params: dict[str, str] = {}
-    for key, value in pairs:
-        if key in params and key in SINGLE_VALUED:
-            raise OAuthError("invalid_request", f"The parameter {key!r} is repeated")
-        # Unknown parameters are ignored (RFC 6749 3.2).
-        params.setdefault(key, value)
-    return params
-
-
-def _authenticate_client(request: Request, params: dict[str, str], version: VersionInfo) -> None:
-    """RFC 6749 2.3.1: HTTP Basic, or ``client_id``/``client_secret`` in the body, not both."""
-    header = request.headers.get("authorization")
-    in_body = "client_id" in params or "client_secret" in params
-    if header and in_body:
-        raise OAuthError("invalid_request", "Send client credentials in one place only")
-    if header:
-        client_id, secret = _basic_credentials(header)
-    else:
-        client_id, secret = params.get("client_id", ""), params.get("client_secret", "")
-    clients = get_services(request).settings.auth.clients
-    if not clients:
-        return  # No clients configured: every client is public, as Swagger UI is.
-    expected = clients.get(client_id)
-    if expected is None or not hmac.compare_digest(
-        expected.get_secret_value().encode(), secret.encode()
-    ):
-        raise OAuthError("invalid_client", "Unknown client or wrong client secret", 401)
-
-
-def _basic_credentials(header: str) -> tuple[str, str]:
-    scheme, _, encoded = header.partition(" ")
-    if scheme.lower() != "basic":
-        raise OAuthError("invalid_client", "Client authentication must use HTTP Basic", 401)
-    try:
-        decoded = base64.b64decode(encoded.strip(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        raise OAuthError(
-            "invalid_client", "The Basic credentials are not valid base64", 401
-        ) from None
-    client_id, colon, secret = decoded.partition(":")
-    if not colon:
-        raise OAuthError("invalid_client", "The Basic credentials lack a ':' separator", 401)
-    # RFC 6749 2.3.1: the id and secret are form-encoded before Basic encoding.
-    return unquote_plus(client_id), unquote_plus(secret)
-
-
-def _requested_scopes(scope: str | None, version: VersionInfo) -> set[str] | None:
-    if scope is None or not scope.strip():
-        return None
-    requested = set(scope.split())
-    unknown = sorted(requested - set(version.scopes))
-    if unknown:
-        offered = ", ".join(sorted(version.scopes)) or "no scopes"
-        raise OAuthError(
-            "invalid_scope", f"Unknown scope {' '.join(unknown)}; this version offers {offered}"
-        )
-    return requested
-
-
 TOKEN_OPENAPI: dict[str, Any] = {
     "requestBody": {
         "required": True,
@@ -202,11 +73,16 @@ TOKEN_OPENAPI: dict[str, Any] = {
             FORM_TYPE: {
                 "schema": {
                     "type": "object",
-                    "required": ["grant_type", "username", "password"],
+                    "required": ["grant_type"],
                     "properties": {
-                        "grant_type": {"type": "string", "enum": ["password"]},
-                        "username": {"type": "string"},
-                        "password": {"type": "string", "format": "password"},
+                        "grant_type": {"type": "string", "enum": ["password", "refresh_token"]},
+                        "username": {"type": "string", "description": "password grant"},
+                        "password": {
+                            "type": "string",
+                            "format": "password",
+                            "description": "password grant",
+                        },
+                        "refresh_token": {"type": "string", "description": "refresh grant"},
                         "scope": {"type": "string", "description": "Space-separated scopes"},
                         "client_id": {"type": "string"},
                         "client_secret": {"type": "string", "format": "password"},
@@ -220,4 +96,6 @@ TOKEN_OPENAPI: dict[str, Any] = {
 TOKEN_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": OAuthErrorBody, "description": "RFC 6749 5.2 error"},
     401: {"model": OAuthErrorBody, "description": "Client authentication failed"},
+    429: {"model": OAuthErrorBody, "description": "Too many attempts; see Retry-After"},
+    503: {"model": OAuthErrorBody, "description": "Logins are paused; see Retry-After"},
 }
