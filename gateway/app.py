@@ -11,6 +11,7 @@ gateway's, entered in version order and left in reverse.
 from __future__ import annotations
 
 import logging
+import sys
 from collections import ChainMap
 from collections.abc import AsyncIterator, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -23,19 +24,27 @@ from fastapi.exception_handlers import (
     websocket_request_validation_exception_handler,
 )
 from fastapi.exceptions import RequestValidationError, WebSocketRequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
 
+from gateway.access_log import send_access_log_to
 from gateway.context import Services, VersionInfo
 from gateway.discovery import discover_versions
 from gateway.dispatch import MountedVersion, VersionDispatcher
 from gateway.docs import ASSETS_PATH, docs_assets
 from gateway.index import router as index_router
 from gateway.lifecycle import resolve_versions
+from gateway.migrate import prepare
+from gateway.observability import install_observability
 from gateway.passwords import Passwords
+from gateway.ratelimit import RateLimiter
+from gateway.request_id import install_request_id_records
+from gateway.revocation import RevocationList
 from gateway.settings import Settings, load_settings
-from gateway.signing_key import resolve_signing_key
+from gateway.signing_key import load_signing_keys
 from gateway.storage import Database
 from gateway.tokens import Tokens
 from gateway.usage import UsageRecorder
@@ -67,10 +76,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings=settings,
         database=database,
         usage=UsageRecorder(database),
+        revocations=RevocationList(database),
+        limiter=RateLimiter.from_settings(settings),  # parses every limit: bad ones stop here
         passwords=Passwords(),
         tokens=Tokens(
-            resolve_signing_key(settings.auth),
-            algorithm=settings.auth.algorithm,
+            load_signing_keys(settings.auth, settings.server.environment),
+            active_kid=settings.auth.active_kid,
             issuer=settings.auth.issuer,
             lifetime=timedelta(minutes=settings.auth.access_token_minutes),
             leeway=timedelta(seconds=settings.auth.leeway_seconds),
@@ -104,6 +115,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         on_served=services.usage.record,
         tokens=services.tokens,
     )
+    if settings.cors.origins:
+        gateway.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors.origins,
+            allow_credentials=settings.cors.allow_credentials,
+            allow_methods=["*"],
+            allow_headers=["Authorization", "Content-Type", "API-Version", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "API-Version", "Deprecation", "Sunset", "Link"],
+        )
+    install_observability(gateway, settings)  # last: it must see every request and response
     return gateway
 
 
@@ -133,8 +154,9 @@ async def _lifespan(gateway: FastAPI) -> AsyncIterator[None]:
     services: Services = gateway.state.gateway
     apps: dict[str, FastAPI] = gateway.state.version_apps
     _share_exception_handlers(gateway, apps.values())
-    await services.database.create_tables()
+    await prepare(services.database, services.settings)
     await services.usage.start()
+    await services.revocations.start()
     await services.passwords.warm_up()
     await _hint_first_user(services, gateway.state.versions)
     async with AsyncExitStack() as stack:
@@ -150,7 +172,9 @@ async def _lifespan(gateway: FastAPI) -> AsyncIterator[None]:
             services.database.display_url,
         )
         yield
+    await services.revocations.stop()
     await services.usage.stop()
+    await services.limiter.close()
     await services.database.dispose()
 
 
@@ -163,15 +187,34 @@ async def _hint_first_user(services: Services, versions: list[VersionInfo]) -> N
         log.warning("no users yet: create one with `gateway users add NAME%s`", scopes)
 
 
+# What a lost database connection looks like, from SQLAlchemy, the drivers and the OS.
+DATABASE_DOWN = (OperationalError, InterfaceError, DisconnectionError, OSError, TimeoutError)
+
+
 async def internal_error(request: Request, exc: Exception) -> JSONResponse:
-    """A 500 that says nothing about the code: the traceback goes to the log only."""
+    """A 5xx that says nothing about the code: the traceback goes to the log only.
+
+    A database that cannot be reached is a 503 with ``Retry-After``: the request may well
+    succeed once it is back, and clients and load balancers should know that.
+    """
+    if isinstance(exc, DATABASE_DOWN):
+        log.error("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+        return JSONResponse(
+            {"detail": "The database is unavailable; try again shortly"},
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return JSONResponse({"detail": "Internal server error"}, status_code=500)
 
 
 def configure_logging(level: str) -> None:
-    """Send the gateway's own log lines to stderr, next to uvicorn's."""
-    logging.basicConfig(level=level.upper(), format="%(levelname)-9s %(name)s: %(message)s")
+    """Send the gateway's log lines to stderr, each with its request id; access lines as JSON."""
+    install_request_id_records()
+    logging.basicConfig(
+        level=level.upper(), format="%(levelname)-9s %(name)s [%(request_id)s]: %(message)s"
+    )
+    send_access_log_to(sys.stderr)
 
 
 def create_app_from_environment() -> FastAPI:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
@@ -23,6 +24,7 @@ from gateway.discovery import discover_versions, package_directory
 from gateway.errors import GatewayError, UserError
 from gateway.index import version_entry
 from gateway.lifecycle import resolve_versions
+from gateway.migrate import migrations_for, prepare, schema_state, upgrade
 from gateway.openapi_cli import openapi
 from gateway.passwords import Passwords
 from gateway.scaffold import display, new_version
@@ -100,14 +102,18 @@ def serve(
     """Serve the gateway."""
     server = {"host": host, "port": port, "workers": workers, "root_path": root_path}
     settings = settings_with(server=server)
-    configure_logging(settings.server.log_level)
+    # Problems only until the gateway is known to start, so a failure stays one line.
+    configure_logging("warning")
     app = create_app(settings)  # validates settings, key and every version before listening
     run(_check_database(settings))
+    logging.getLogger().setLevel(settings.server.log_level.upper())
     options: dict[str, Any] = {
         "host": settings.server.host,
         "port": settings.server.port,
         "root_path": settings.server.root_path,
         "log_level": settings.server.log_level,
+        # The gateway writes its own JSON access log, without query strings that may hold tokens.
+        "access_log": False,
     }
     if settings.server.workers == 1 and not reload:
         uvicorn.run(app, **options)
@@ -129,12 +135,7 @@ def serve(
 async def _check_database(settings: Settings) -> None:
     database = Database(settings.database)
     try:
-        await database.create_tables()
-    except (SQLAlchemyError, OSError) as error:
-        raise GatewayError(
-            f"cannot use the database {database.display_url}: {type(error).__name__}: "
-            f"{getattr(error, 'orig', None) or error}"
-        ) from None
+        await prepare(database, settings)
     finally:
         await database.dispose()
 
@@ -235,12 +236,60 @@ async def _remove_user(settings: Settings, name: str) -> None:
 
 @asynccontextmanager
 async def _users(settings: Settings) -> AsyncIterator[UserStore]:
-    """A ``UserStore`` on a database with its tables created, disposed of afterwards."""
+    """A ``UserStore`` on a database with the current schema, disposed of afterwards."""
     database = Database(settings.database)
     try:
-        await database.create_tables()
+        await prepare(database, settings)
         async with database.sessions() as session:
             yield UserStore(session)
+    finally:
+        await database.dispose()
+
+
+@cli.group()
+def db() -> None:
+    """Manage the database schema."""
+
+
+@db.command("upgrade")
+@one_line_errors
+def db_upgrade() -> None:
+    """Apply the schema migrations the database lacks."""
+    run(_upgrade(load_settings()))
+
+
+async def _upgrade(settings: Settings) -> None:
+    database, config = Database(settings.database), migrations_for(settings)
+    try:
+        before, heads = await schema_state(database, config)
+        if before == heads:
+            click.echo(f"{database.display_url} is current ({', '.join(sorted(heads))})")
+            return
+        await upgrade(database, config)
+        click.echo(
+            f"upgraded {database.display_url}: {', '.join(sorted(before)) or 'empty'} -> "
+            f"{', '.join(sorted(heads))}"
+        )
+    finally:
+        await database.dispose()
+
+
+@db.command("current")
+@one_line_errors
+def db_current() -> None:
+    """Show the database's schema revisions and whether it is behind; exit 1 if it is."""
+    settings = load_settings()
+    current, heads = run(_state(settings))
+    click.echo(f"database: {', '.join(sorted(current)) or 'empty'}")
+    click.echo(f"code:     {', '.join(sorted(heads))}")
+    if current != heads:
+        raise GatewayError("the database is behind the code: run `gateway db upgrade`")
+
+
+async def _state(settings: Settings) -> tuple[set[str], set[str]]:
+    database = Database(settings.database)
+    try:
+        return await schema_state(database, migrations_for(settings))
     finally:
         await database.dispose()
 

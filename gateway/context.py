@@ -16,6 +16,8 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.passwords import Passwords
+from gateway.ratelimit import RateLimiter
+from gateway.revocation import RevocationList
 from gateway.settings import Settings, VersionStatus
 from gateway.storage import Database
 from gateway.tokens import Tokens
@@ -70,6 +72,8 @@ class Services:
     passwords: Passwords
     tokens: Tokens
     usage: UsageRecorder
+    revocations: RevocationList
+    limiter: RateLimiter
     versions: tuple[VersionInfo, ...] = ()
 
     def version(self, number: int) -> VersionInfo | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -120,17 +121,31 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz", tags=["gateway"], response_model=None)
 async def readyz(request: Request) -> JSONResponse:
-    """Readiness: 200 when the database answers, 503 with the failing check otherwise."""
+    """Readiness: 200 when the database (and a shared rate-limit store) answers, else 503
+    naming what does not."""
     services: Services = request.app.state.gateway
+    probes = {"database": services.database.ping}
+    if services.limiter.shared:  # a memory store cannot be down; Redis can (STANDARDS 26)
+        probes["ratelimit"] = services.limiter.ping
+    results: dict[str, str] = {}
+    async with anyio.create_task_group() as group:  # both at once: one timeout, not two
+        for name, probe in probes.items():
+            group.start_soon(_probe, name, probe, results)
+    checks = {name: results[name] for name in probes}
+    if all(result == "ok" for result in checks.values()):
+        return JSONResponse({"status": "ready", "checks": checks})
+    return JSONResponse({"status": "unavailable", "checks": checks}, status_code=503)
+
+
+async def _probe(name: str, probe: Callable[[], Awaitable[None]], results: dict[str, str]) -> None:
     try:
         with anyio.fail_after(READY_TIMEOUT_SECONDS):
-            await services.database.ping()
+            await probe()
     except Exception as error:  # any failure to answer means "not ready"
-        log.warning("readiness check failed: database: %s", type(error).__name__)
-        return JSONResponse(
-            {"status": "unavailable", "checks": {"database": "unreachable"}}, status_code=503
-        )
-    return JSONResponse({"status": "ready", "checks": {"database": "ok"}})
+        log.warning("readiness check failed: %s: %s", name, type(error).__name__)
+        results[name] = "unreachable"
+    else:
+        results[name] = "ok"
 
 
 INDEX_PAGE = """<!doctype html>

@@ -15,11 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Request, Security
+from fastapi import Depends, HTTPException, Request, Security
 from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordBearer, SecurityScopes
 
 from gateway.context import PRINCIPAL_KEY, get_services, get_version
+from gateway.ratelimit import COUNTED_KEY, LimitExceededError
 from gateway.tokens import TokenError
 
 # One scheme object for all versions. Each version's OpenAPI document renames it to the
@@ -81,10 +82,15 @@ async def current_principal(
     if not token:
         raise BearerError(401)
     version = get_version(request)
+    services = get_services(request)
     try:
-        claims = get_services(request).tokens.verify(token, audience=version.name)
+        claims = services.tokens.verify(token, audience=version.name)
     except TokenError as error:
         raise BearerError(401, "invalid_token", str(error)) from None
+    if services.revocations.is_revoked(claims.token_id, claims.family):
+        raise BearerError(401, "invalid_token", "The access token was revoked")
+    request.scope[PRINCIPAL_KEY] = claims.subject  # for the usage counts, 429s and 403s too
+    await _count_call(request, version.number, claims.subject)
     missing = [scope for scope in security_scopes.scopes if scope not in claims.scopes]
     if missing:
         raise BearerError(
@@ -93,8 +99,20 @@ async def current_principal(
             f"This request needs the scope {' '.join(security_scopes.scopes)}",
             scope=security_scopes.scope_str,
         )
-    request.scope[PRINCIPAL_KEY] = claims.subject  # for the per-version usage counts
     return Principal(username=claims.subject, scopes=claims.scopes)
+
+
+async def _count_call(request: Request, version: int, subject: str) -> None:
+    """Every verified call counts, whatever its scopes, once per request (STANDARDS 8)."""
+    # A route can depend on current_principal twice (with different scopes): count it once.
+    if COUNTED_KEY in request.scope:
+        return
+    request.scope[COUNTED_KEY] = True
+    try:
+        await get_services(request).limiter.check_call(version, subject)
+    except LimitExceededError as limited:
+        headers = {"Retry-After": str(limited.retry_after)}
+        raise HTTPException(429, limited.description, headers=headers) from None
 
 
 CurrentPrincipal = Annotated[Principal, Security(current_principal)]

@@ -65,21 +65,81 @@ class ServerSettings(_Section):
         return self
 
 
+class KeySettings(_Section):
+    """One ``[[auth.keys]]`` table: an HMAC ``secret``, or PEM files for RS256 and EdDSA."""
+
+    kid: str = Field(min_length=1)
+    algorithm: Literal["HS256", "HS384", "HS512", "RS256", "EdDSA"] = "HS256"
+    secret: SecretStr | None = None
+    # Needed to sign (the active key); a public key alone is enough for a key that only verifies.
+    private_key_file: Path | None = None
+    public_key_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _check_material(self) -> KeySettings:
+        files = self.private_key_file or self.public_key_file
+        if self.algorithm in MIN_HMAC_KEY_BYTES:
+            if self.secret is None or files:
+                raise ValueError(
+                    f"key {self.kid!r}: {self.algorithm} needs a secret, not key files"
+                )
+            where = f"the secret of key {self.kid!r} in auth.keys"
+            check_key_length(self.secret.get_secret_value(), self.algorithm, where)
+        elif self.secret is not None or not files:
+            raise ValueError(
+                f"key {self.kid!r}: {self.algorithm} needs private_key_file (to sign) or "
+                "public_key_file (to verify only), not a secret"
+            )
+        return self
+
+
 class AuthSettings(_Section):
+    # The simple form (secret_key, algorithm): one HMAC key, or one created for a local run.
     secret_key: SecretStr | None = None
     secret_key_file: Path = Path("var/secret.key")
     access_token_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    # Refresh tokens: single use, rotated on every use, revoked as a family on replay.
+    refresh_token_days: int = Field(default=14, ge=1, le=365)
     algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
+    # The list form, for rotation: every key verifies, the active one (the first by default) signs.
+    keys: list[KeySettings] = Field(default_factory=list)
+    active_kid: str | None = None
     issuer: str = "gateway"
     leeway_seconds: int = Field(default=10, ge=0, le=300)
     # client_id -> secret; an empty secret declares a public client (Swagger UI, scripts).
     clients: dict[str, SecretStr] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _check_key_length(self) -> AuthSettings:
+    def _check_keys(self) -> AuthSettings:
         if self.secret_key is not None:
             check_key_length(self.secret_key.get_secret_value(), self.algorithm, "auth.secret_key")
+        if not self.keys:
+            if self.active_kid is not None:
+                raise ValueError(f"active_kid is {self.active_kid!r}, but auth.keys is empty")
+            return self
+        if self.secret_key is not None:
+            raise ValueError("set either secret_key or keys, not both")
+        kids = [key.kid for key in self.keys]
+        for index, kid in enumerate(kids):
+            if kid in kids[:index]:
+                raise ValueError(f"two keys have the kid {kid!r}")
+        active = self.active_key
+        if active is None:
+            raise ValueError(
+                f"active_kid {self.active_kid!r} is none of the keys' kids: {', '.join(kids)}"
+            )
+        if active.secret is None and active.private_key_file is None:
+            raise ValueError(
+                f"the active key {active.kid!r} signs tokens: set its private_key_file"
+            )
         return self
+
+    @property
+    def active_key(self) -> KeySettings | None:
+        """The ``[[auth.keys]]`` entry that signs: ``active_kid``'s, or the first."""
+        if self.active_kid is None:
+            return self.keys[0] if self.keys else None
+        return next((key for key in self.keys if key.kid == self.active_kid), None)
 
 
 class DatabaseSettings(_Section):

@@ -60,6 +60,9 @@ class Database:
         if url.get_backend_name() == "sqlite":
             _ensure_sqlite_directory(url.database)
             connect_args["timeout"] = 30
+        elif url.get_backend_name() == "postgresql" and url.get_driver_name() == "asyncpg":
+            # A database that does not answer must fail a request in seconds, not in a minute.
+            connect_args["timeout"] = 5
         try:
             self.engine: AsyncEngine = create_async_engine(
                 url, echo=settings.echo, pool_pre_ping=True, connect_args=connect_args

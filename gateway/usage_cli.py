@@ -15,6 +15,7 @@ import click
 
 from gateway.discovery import discover_versions
 from gateway.errors import GatewayError
+from gateway.migrate import prepare
 from gateway.settings import Settings, load_settings
 from gateway.storage import Database
 from gateway.usage import PrincipalUsage, usage_report
@@ -84,7 +85,7 @@ def _no_such_version(name: str, discovered: list[int]) -> GatewayError:
 async def _report(settings: Settings, days: int, version: int | None) -> list[PrincipalUsage]:
     database = Database(settings.database)
     try:
-        await database.create_tables()  # a database no gateway has served yet: no calls
+        await prepare(database, settings)  # a database no gateway has served yet: no calls
         return await usage_report(database, days=days, version=version)
     finally:
         await database.dispose()

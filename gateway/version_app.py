@@ -15,11 +15,13 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 
 from gateway.docs import add_docs_routes
+from gateway.grants import TokenResponse
+from gateway.jwks import JWKS_PATH, jwks
+from gateway.revoke_endpoint import REVOKE_OPENAPI, revoke_endpoint
 from gateway.security import BearerError, bearer_error_response
 from gateway.token_endpoint import (
     TOKEN_OPENAPI,
     TOKEN_RESPONSES,
-    TokenResponse,
     token_endpoint,
     token_method_not_allowed,
 )
@@ -58,7 +60,15 @@ def create_version_app(
         response_model=TokenResponse,
         responses=TOKEN_RESPONSES,
         openapi_extra=TOKEN_OPENAPI,
-        summary="Get an access token (OAuth2 password grant)",
+        summary="Get an access token (OAuth2 password or refresh token grant)",
+        tags=["auth"],
+    )
+    app.add_api_route(
+        "/revoke",
+        revoke_endpoint,
+        methods=["POST"],
+        openapi_extra=REVOKE_OPENAPI,
+        summary="Revoke an access or refresh token (RFC 7009)",
         tags=["auth"],
     )
     app.add_route(
@@ -68,6 +78,8 @@ def create_version_app(
         include_in_schema=False,
     )
     add_docs_routes(app)
+    # Outside the OpenAPI document: it is the gateway's, not part of the version's contract.
+    app.add_route(JWKS_PATH, jwks, methods=["GET"], include_in_schema=False)
 
     async def version_root(request: Request) -> RedirectResponse:
         return RedirectResponse(f"{request.scope.get('root_path', '')}/docs")

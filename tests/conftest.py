@@ -43,6 +43,13 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
         base = {
             "database": {"url": f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}"},
             "auth": {"secret_key": SECRET, "secret_key_file": str(tmp_path / "secret.key")},
+            # Generous, so tests that log in and call many times are never throttled; the rate
+            # limit tests set their own.
+            "ratelimit": {
+                "login_per_account": "1000/minute",
+                "login_per_address": "1000/minute",
+                "authenticated": "10000/minute",
+            },
         }
         return Settings(**deep_merge(base, sections))
 

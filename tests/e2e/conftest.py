@@ -49,6 +49,9 @@ class Workdir:
         )
         (path / "settings.toml").write_text(settings)
         env = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+        # Generous login limits: the journeys log the same user in many times a minute.
+        env["GATEWAY_RATELIMIT__LOGIN_PER_ACCOUNT"] = "1000/minute"
+        env["GATEWAY_RATELIMIT__LOGIN_PER_ADDRESS"] = "1000/minute"
         return cls(path, env)
 
     def gateway(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from gateway.settings import DatabaseSettings
+from gateway.migrate import prepare
+from gateway.settings import DatabaseSettings, load_settings
 from gateway.storage import Database
 from gateway.usage import UsageRecorder
 from gateway.usage_cli import usage
@@ -39,7 +40,7 @@ def database_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 def write_usage(url: str, calls: list[tuple[int, str | None, datetime]]) -> None:
     async def write() -> None:
         database = Database(DatabaseSettings(url=url))
-        await database.create_tables()
+        await prepare(database, load_settings())  # the schema, by the same migrations
         now = NOW
         recorder = UsageRecorder(database, clock=lambda: now)
         for version, principal, moment in calls:
