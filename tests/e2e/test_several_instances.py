@@ -153,3 +153,18 @@ def test_two_instances_behave_as_one(two_instances: tuple[Workdir, str], tmp_pat
         proxy.wait(timeout=10)
         first.stop()
         second.stop()
+
+
+def test_serve_runs_worker_processes(tmp_path: Path) -> None:
+    folder = Workdir.create(tmp_path)
+    server = start_server(folder, "--workers", "2")
+    try:
+        answers = {httpx.get(f"{server.url}/healthz").status_code for _ in range(10)}
+        assert answers == {200}
+        deadline = time.monotonic() + 15
+        while server.output().count("Application startup complete") < 2:
+            assert time.monotonic() < deadline, server.output()
+            time.sleep(0.1)
+        assert server.output().count("Started server process") == 2
+    finally:
+        server.stop()
