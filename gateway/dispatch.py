@@ -99,6 +99,9 @@ class VersionDispatcher:
         # url_for() inside a version builds on app_root_path: it must be the version's mount.
         child["app_root_path"] = mount
         child[GATEWAY_ROOT_KEY] = root_path
+        # FastAPI's OpenTelemetry support observes the request once, in the gateway app; this
+        # key tells the version app not to check again (FastAPI's own convention for mounts).
+        child.setdefault("fastapi.telemetry", None)
         extra = self._extra_headers(mounted.info, root_path, negotiated)
         try:
             await mounted.app(child, receive, _adding(send, extra) if extra else send)

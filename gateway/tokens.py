@@ -17,6 +17,7 @@ import base64
 import functools
 import hashlib
 import json
+import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -44,6 +45,10 @@ _KEY_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
         "an Ed25519 or Ed448 key",
     ),
 }
+
+
+# Verified tokens kept in memory: enough for every active client of one busy instance.
+VERIFIED_CACHE_SIZE = 10_000
 
 
 class TokenError(Exception):
@@ -197,6 +202,12 @@ class Tokens:
         self.issuer = issuer
         self.lifetime = lifetime
         self._leeway = leeway
+        self._leeway_seconds = leeway.total_seconds()
+        # Verified tokens by their exact text: a client sends the same token again and again,
+        # and a full verify (base64, JSON, HMAC, claim checks) costs more than the rest of a
+        # request. An entry is used only until the token's own expiry; revocation is checked
+        # by the caller on every request, cached or not.
+        self._verified: dict[str, Claims] = {}
         self.jwks: dict[str, list[dict[str, str]]] = {
             "keys": [dict(key.public_jwk) for key in keys if key.public_jwk is not None]
         }
@@ -223,6 +234,21 @@ class Tokens:
 
     def verify(self, token: str, audience: str) -> Claims:
         """Return the token's claims, or raise ``TokenError`` saying why it is refused."""
+        cached = self._verified.get(token)
+        if (
+            cached is not None
+            and cached.audience == audience
+            and time.time() < cached.expires_at + self._leeway_seconds
+        ):
+            return cached
+        claims = self._verify(token, audience)
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            # Forget the oldest entry: a dict keeps insertion order.
+            del self._verified[next(iter(self._verified))]
+        self._verified[token] = claims
+        return claims
+
+    def _verify(self, token: str, audience: str) -> Claims:
         key = self._key_for(token)
         try:
             payload = jwt.decode(

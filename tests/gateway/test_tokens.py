@@ -10,9 +10,11 @@ import hmac
 import json
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -266,3 +268,46 @@ async def test_rotation_through_restarts(
     }
     _, status = await run(auth_with({"kid": "2026", "secret": NEW}, verify_only), new_token)
     assert status == 200
+
+
+def test_a_cached_token_still_expires() -> None:
+    tokens = Tokens(
+        [hmac_key("e" * 40)], lifetime=timedelta(seconds=1), leeway=timedelta(seconds=0)
+    )
+    token = tokens.issue("alice", "apiv1", ()).access_token
+    assert tokens.verify(token, "apiv1").subject == "alice"
+    assert tokens.verify(token, "apiv1").subject == "alice"  # now from the cache
+    time.sleep(1.1)
+    with pytest.raises(TokenError, match="expired"):
+        tokens.verify(token, "apiv1")
+
+
+def test_a_cached_token_keeps_its_audience() -> None:
+    tokens = Tokens([hmac_key("e" * 40)])
+    token = tokens.issue("alice", "apiv1", ()).access_token
+    tokens.verify(token, "apiv1")
+    with pytest.raises(TokenError, match="not issued for apiv2"):
+        tokens.verify(token, "apiv2")
+
+
+def test_the_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("gateway.tokens.VERIFIED_CACHE_SIZE", 3)
+    tokens = Tokens([hmac_key("e" * 40)])
+    issued = [tokens.issue(f"user{n}", "apiv1", ()).access_token for n in range(5)]
+    for token in issued:
+        tokens.verify(token, "apiv1")
+    assert len(tokens._verified) == 3
+    assert list(tokens._verified) == issued[2:]
+
+
+@pytest.mark.anyio
+async def test_a_cached_token_is_refused_once_revoked(
+    client: httpx.AsyncClient, add_user: AddUser
+) -> None:
+    await add_user("alice")
+    token = await login(client, 2)
+    assert (await client.get("/apiv2/users/me", headers=bearer(token))).status_code == 200
+    assert (await client.post("/apiv2/revoke", data={"token": token})).status_code == 200
+    response = await client.get("/apiv2/users/me", headers=bearer(token))
+    assert response.status_code == 401
+    assert "revoked" in response.headers["www-authenticate"]
