@@ -175,6 +175,7 @@ async def _lifespan(gateway: FastAPI) -> AsyncIterator[None]:
     await services.revocations.stop()
     await services.usage.stop()
     await services.limiter.close()
+    services.passwords.close()
     await services.database.dispose()
 
 

@@ -186,7 +186,11 @@ def users_add(name: str, password_stdin: bool, scopes: Sequence[str]) -> None:
 
 
 async def _add_user(settings: Settings, name: str, password: str, scopes: list[str]) -> None:
-    password_hash = await Passwords().hash(password)
+    passwords = Passwords(concurrency=1)
+    try:
+        password_hash = await passwords.hash(password)
+    finally:
+        passwords.close()
     async with _users(settings) as store:
         await store.add(name, password_hash, scopes)
         await store.session.commit()
