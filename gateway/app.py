@@ -29,6 +29,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp
 
 from gateway.access_log import send_access_log_to
 from gateway.context import Services, VersionInfo
@@ -61,6 +62,31 @@ _DEFAULT_HANDLERS = {
 }
 
 
+class Gateway(FastAPI):
+    """The gateway app: FastAPI, with the version dispatcher placed before FastAPI's own stack.
+
+    FastAPI wraps every request in its error, telemetry, body-limit and exception middleware,
+    then the user's middleware. A version app has that whole stack of its own, so a version
+    request needs only the user's middleware (request ids, logs, CORS...) and then the
+    dispatcher: the gateway's own stack runs only for the gateway's own routes.
+    """
+
+    def build_middleware_stack(self) -> ASGIApp:
+        added = self.user_middleware
+        at = next(i for i, m in enumerate(added) if m.cls is VersionDispatcher)  # type: ignore[comparison-overlap]
+        # add_middleware() puts later additions first: those wrap the dispatcher.
+        outer, dispatcher, inner = added[:at], added[at], added[at + 1 :]
+        self.user_middleware = inner
+        try:
+            app: ASGIApp = super().build_middleware_stack()
+        finally:
+            self.user_middleware = added
+        app = dispatcher.cls(app, *dispatcher.args, **dispatcher.kwargs)
+        for middleware in reversed(outer):
+            app = middleware.cls(app, *middleware.args, **middleware.kwargs)
+        return app
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the gateway: discover and validate the versions, wire storage, tokens and routes.
 
@@ -88,7 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ),
         versions=tuple(versions),
     )
-    gateway = FastAPI(
+    gateway = Gateway(
         title="API gateway",
         lifespan=_lifespan,
         docs_url=None,

@@ -110,13 +110,13 @@ class ObservabilityMiddleware:
             if not responded:
                 # The gateway's own handler logs it (with the request id) and answers the 500.
                 await self._answer_error(scope, receive, send_with_id, exc)
-            elif scope.get(VERSION_KEY) is None or status < 500:
-                # A failure after the response started, outside a version's error handling:
-                # the outer ServerErrorMiddleware and the server log it, as Starlette intends.
+            elif status < 500:
+                # A failure after a response started: the server logs it and drops the
+                # connection, as Starlette intends.
                 raise
-            # Otherwise a version's own error handler has logged it and answered the 500.
-            # Raising it again would only have the gateway's handler and the server log it
-            # twice more, after the request (and its id) is over.
+            # Otherwise an error handler inside (a version's, or the gateway's for its own
+            # routes) has logged it and answered the 500. Raising it again would only have the
+            # server log it once more, after the request (and its id) is over.
         finally:
             self._record(scope, status, started_at, time.perf_counter() - start, request_id)
             current_metrics.reset(metrics_token)
