@@ -30,6 +30,13 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Benchmarks on loopback: the gateway against hand-written FastAPI apps, dispatch, logins and
+# start-up (bench/run.py). A few minutes; longer with BENCH_SECONDS=10 BENCH_ROUNDS=9, one
+# section with BENCH_ARGS=dispatch. Installs wrk when missing (as root).
+bench: $(STAMP)
+	@bash scripts/system-deps.sh bench
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
