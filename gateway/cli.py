@@ -20,14 +20,14 @@ import uvicorn
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.app import configure_logging, create_app
-from gateway.discovery import discover_versions, package_directory
+from gateway.discovery import discover_versions, display, package_directory
 from gateway.errors import GatewayError, UserError
 from gateway.index import version_entry
 from gateway.lifecycle import resolve_versions
 from gateway.migrate import migrations_for, prepare, schema_state, upgrade
 from gateway.openapi_cli import openapi
 from gateway.passwords import Passwords
-from gateway.scaffold import display, new_version
+from gateway.scaffold import new_version
 from gateway.settings import SETTINGS_ENV, Settings, load_settings, settings_file
 from gateway.storage import Database
 from gateway.usage_cli import usage

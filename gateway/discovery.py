@@ -125,10 +125,10 @@ def _package_candidates(package_name: str) -> Iterator[Candidate]:
             if match is None:
                 log.warning(
                     "ignored %s: a version is named v<N> and shared code starts with '_'",
-                    _display(entry),
+                    display(entry),
                 )
                 continue
-            source = _display(entry) + ("/" if is_package else "")
+            source = display(entry) + ("/" if is_package else "")
             yield Candidate(int(match.group(1)), source, _fresh_importer(f"{package_name}.{name}"))
 
 
@@ -166,7 +166,10 @@ def _fresh_importer(module_name: str) -> Callable[[], ModuleType]:
     return load
 
 
-def _display(path: Path) -> str:
+def display(path: Path | None) -> str:
+    """A path as the user would type it: relative to the working directory when inside it."""
+    if path is None:
+        return ""
     try:
         return str(path.resolve().relative_to(Path.cwd()))
     except ValueError:

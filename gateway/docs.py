@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from datetime import datetime
 from importlib.resources import files
 from typing import Any
 
@@ -27,6 +26,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.staticfiles import StaticFiles
 
 from gateway.context import GATEWAY_ROOT_KEY, VersionInfo, get_services, get_version
+from gateway.lifecycle import iso_day
 from gateway.security import SHARED_SCHEME_NAME
 
 ASSETS_PATH = "/docs-assets"
@@ -79,8 +79,8 @@ def _with_lifecycle(
         info["title"] = f"{info['title']} ({version.status})"
     info["x-lifecycle"] = {
         "status": version.status,
-        "deprecated_at": _day(version.deprecated_at),
-        "sunset": _day(version.sunset),
+        "deprecated_at": iso_day(version.deprecated_at),
+        "sunset": iso_day(version.sunset),
         "successor": version.successor,
     }
     if version.status == "deprecated":
@@ -90,18 +90,14 @@ def _with_lifecycle(
     return document
 
 
-def _day(moment: datetime | None) -> str | None:
-    return moment.date().isoformat() if moment else None
-
-
 def _lifecycle_note(version: VersionInfo) -> str | None:
     if version.status == "preview":
         return "> **Preview**: this version may still change without notice."
     if version.status != "deprecated":
         return None
-    note = f"> **Deprecated** since {_day(version.deprecated_at)}"
+    note = f"> **Deprecated** since {iso_day(version.deprecated_at)}"
     if version.sunset:
-        note += f"; it stops working on {_day(version.sunset)}"
+        note += f"; it stops working on {iso_day(version.sunset)}"
     if version.successor:
         note += f". Move to [v{version.successor}](../apiv{version.successor}/docs)"
     return note + "."

@@ -7,7 +7,6 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Any
 
 import anyio
@@ -16,6 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.context import Services, VersionInfo
+from gateway.lifecycle import iso_day
 from gateway.usage import VersionActivity
 
 log = logging.getLogger("gateway")
@@ -30,18 +30,14 @@ def version_entry(version: VersionInfo, root_path: str) -> dict[str, Any]:
         "number": version.number,
         "path": base,
         "status": version.status,
-        "deprecated_at": _day(version.deprecated_at),
-        "sunset": _day(version.sunset),
+        "deprecated_at": iso_day(version.deprecated_at),
+        "sunset": iso_day(version.sunset),
         "successor": version.successor,
         "docs_url": f"{base}/docs",
         "redoc_url": f"{base}/redoc",
         "openapi_url": f"{base}/openapi.json",
         "token_url": f"{base}/token",
     }
-
-
-def _day(moment: datetime | None) -> str | None:
-    return moment.date().isoformat() if moment else None
 
 
 async def _listing(request: Request) -> list[dict[str, Any]]:

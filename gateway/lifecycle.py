@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
+from datetime import datetime
 from email.utils import format_datetime
 
 from starlette.requests import Request
@@ -59,6 +60,11 @@ def resolve_versions(
             )
         )
     return versions
+
+
+def iso_day(moment: datetime | None) -> str | None:
+    """A lifecycle date as clients read it in listings and docs: ``2027-06-30``."""
+    return moment.date().isoformat() if moment else None
 
 
 def docs_url(root_path: str, number: int) -> str:

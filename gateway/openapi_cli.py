@@ -22,10 +22,9 @@ import click
 
 from gateway.context import VersionInfo
 from gateway.contracts import Change, DocumentError, changelog, compare
-from gateway.discovery import discover_versions, package_directory
+from gateway.discovery import discover_versions, display, package_directory
 from gateway.docs import contract_document
 from gateway.errors import GatewayError
-from gateway.scaffold import display
 from gateway.settings import Settings, VersionStatus, load_settings
 
 T = TypeVar("T")

@@ -8,6 +8,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from gateway.discovery import display
 from gateway.errors import GatewayError
 
 TEMPLATE = '''"""Version {number}: say here what changed from the previous version, and why."""
@@ -75,16 +76,6 @@ async def test_issues_its_own_tokens(client: httpx.AsyncClient) -> None:
     wrong = await client.post(f"/apiv{{VERSION}}/token", data={{**form, "password": "wrong!"}})
     assert wrong.json()["error"] == "invalid_grant"
 '''
-
-
-def display(path: Path | None) -> str:
-    """A path as the user would type it: relative to the working directory when inside it."""
-    if path is None:
-        return ""
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
 
 
 @dataclass(frozen=True)
