@@ -15,20 +15,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request, Security
+from fastapi import HTTPException, Request, Security
+from fastapi.openapi.models import OAuth2 as OAuth2Model
+from fastapi.openapi.models import OAuthFlowPassword
+from fastapi.openapi.models import OAuthFlows as OAuthFlowsModel
 from fastapi.responses import JSONResponse
-from fastapi.security import OAuth2PasswordBearer, SecurityScopes
+from fastapi.security import SecurityScopes
+from fastapi.security.base import SecurityBase
 
 from gateway.context import PRINCIPAL_KEY, get_services, get_version
 from gateway.ratelimit import COUNTED_KEY, LimitExceededError
 from gateway.tokens import TokenError
 
-# One scheme object for all versions. Each version's OpenAPI document renames it to the
-# version's own scheme (see ``openapi.py``), so route code can use the shared aliases below.
+# One scheme for all versions. Each version's OpenAPI document renames it to the version's own
+# scheme (see ``docs.py``), so route code can use the shared aliases below.
 SHARED_SCHEME_NAME = "GatewayOAuth2"
-bearer_scheme = OAuth2PasswordBearer(
-    tokenUrl="token", scheme_name=SHARED_SCHEME_NAME, auto_error=False
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,33 +74,51 @@ def bearer_error_response(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def current_principal(
-    request: Request,
-    security_scopes: SecurityScopes,
-    token: Annotated[str | None, Depends(bearer_scheme)],
-) -> Principal:
-    """The caller named by a valid bearer token issued by this version's token route."""
-    if not token:
-        raise BearerError(401)
-    version = get_version(request)
-    services = get_services(request)
-    try:
-        claims = services.tokens.verify(token, audience=version.name)
-    except TokenError as error:
-        raise BearerError(401, "invalid_token", str(error)) from None
-    if services.revocations.is_revoked(claims.token_id, claims.family):
-        raise BearerError(401, "invalid_token", "The access token was revoked")
-    request.scope[PRINCIPAL_KEY] = claims.subject  # for the usage counts, 429s and 403s too
-    await _count_call(request, version.number, claims.subject)
-    missing = [scope for scope in security_scopes.scopes if scope not in claims.scopes]
-    if missing:
-        raise BearerError(
-            403,
-            "insufficient_scope",
-            f"This request needs the scope {' '.join(security_scopes.scopes)}",
-            scope=security_scopes.scope_str,
+class BearerAuthentication(SecurityBase):
+    """The version's OAuth2 bearer scheme and the token check, as one dependency.
+
+    FastAPI's tutorial chains two dependencies: ``OAuth2PasswordBearer`` reads the header, and a
+    function verifies what it returns. Every dependency level costs a pass of FastAPI's resolver
+    on every request, and this check is on nearly every request, so here the scheme object does
+    both: FastAPI still finds a ``SecurityBase`` with an OAuth2 password flow (the OpenAPI
+    scheme and Swagger UI's Authorize button), while a request pays for one dependency.
+    """
+
+    def __init__(self, scheme_name: str) -> None:
+        self.scheme_name = scheme_name
+        self.model = OAuth2Model(
+            flows=OAuthFlowsModel(password=OAuthFlowPassword(tokenUrl="token", scopes={}))
         )
-    return Principal(username=claims.subject, scopes=claims.scopes)
+
+    async def __call__(self, request: Request, security_scopes: SecurityScopes) -> Principal:
+        """The caller named by a valid bearer token issued by this version's token route."""
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise BearerError(401)
+        version = get_version(request)
+        services = get_services(request)
+        try:
+            claims = services.tokens.verify(token, audience=version.name)
+        except TokenError as error:
+            raise BearerError(401, "invalid_token", str(error)) from None
+        if services.revocations.is_revoked(claims.token_id, claims.family):
+            raise BearerError(401, "invalid_token", "The access token was revoked")
+        request.scope[PRINCIPAL_KEY] = claims.subject  # for the usage counts, 429s and 403s too
+        await _count_call(request, version.number, claims.subject)
+        missing = [scope for scope in security_scopes.scopes if scope not in claims.scopes]
+        if missing:
+            raise BearerError(
+                403,
+                "insufficient_scope",
+                f"This request needs the scope {' '.join(security_scopes.scopes)}",
+                scope=security_scopes.scope_str,
+            )
+        return Principal(username=claims.subject, scopes=claims.scopes)
+
+
+# The dependency every version shares; ``app.dependency_overrides[current_principal]`` replaces
+# it, for example in a version's own tests.
+current_principal = BearerAuthentication(SHARED_SCHEME_NAME)
 
 
 async def _count_call(request: Request, version: int, subject: str) -> None:
