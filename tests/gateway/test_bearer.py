@@ -13,7 +13,10 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from fastapi import FastAPI
 
+from gateway import Principal
+from gateway.security import current_principal
 from tests.conftest import SECRET, AddUser, bearer, login
 
 pytestmark = pytest.mark.anyio
@@ -185,3 +188,32 @@ async def test_token_of_a_removed_user_is_refused(client: httpx.AsyncClient, ver
     response = await client.get(f"/apiv{version}/users/me", headers=bearer(token))
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_token"
+
+
+@pytest.mark.parametrize("header", ["Bearer", "Bearer ", "bearer", "Token abc"])
+async def test_an_empty_or_other_bearer_header_is_no_token(
+    client: httpx.AsyncClient, version: int, header: str
+) -> None:
+    response = await client.get(f"/apiv{version}/users/me", headers={"Authorization": header})
+    assert response.status_code == 401
+    assert challenge(response) == f'Bearer realm="apiv{version}"'
+
+
+async def test_the_scheme_name_is_case_insensitive(client: httpx.AsyncClient, version: int) -> None:
+    token = await login(client, version)
+    response = await client.get(
+        f"/apiv{version}/users/me", headers={"Authorization": f"bEaReR {token}"}
+    )
+    assert response.status_code == 200
+
+
+async def test_a_test_can_override_the_principal(
+    app: FastAPI, client: httpx.AsyncClient, version: int
+) -> None:
+    app.dependency_overrides[current_principal] = lambda: Principal("alice", frozenset())
+    try:
+        response = await client.get(f"/apiv{version}/users/me")
+    finally:
+        app.dependency_overrides.clear()
+    assert response.status_code == 200
+    assert response.json()["username"] == "alice"  # and no token was sent
