@@ -23,8 +23,8 @@ from fastapi.responses import JSONResponse
 from fastapi.security import SecurityScopes
 from fastapi.security.base import SecurityBase
 
-from gateway.context import PRINCIPAL_KEY, get_services, get_version
-from gateway.ratelimit import COUNTED_KEY, LimitExceededError
+from gateway.context import PRINCIPAL_KEY, Services, VersionInfo, get_version
+from gateway.ratelimit import COUNTED_KEY, LimitExceededError, RateLimiter
 from gateway.tokens import TokenError
 
 # One scheme for all versions. Each version's OpenAPI document renames it to the version's own
@@ -95,16 +95,23 @@ class BearerAuthentication(SecurityBase):
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise BearerError(401)
-        version = get_version(request)
-        services = get_services(request)
+        state = request.app.state
+        version: VersionInfo = state.version
+        services: Services = state.gateway
         try:
             claims = services.tokens.verify(token, audience=version.name)
         except TokenError as error:
             raise BearerError(401, "invalid_token", str(error)) from None
         if services.revocations.is_revoked(claims.token_id, claims.family):
             raise BearerError(401, "invalid_token", "The access token was revoked")
-        request.scope[PRINCIPAL_KEY] = claims.subject  # for the usage counts, 429s and 403s too
-        await _count_call(request, version.number, claims.subject)
+        scope = request.scope
+        scope[PRINCIPAL_KEY] = claims.subject  # for the usage counts, 429s and 403s too
+        # Every verified call counts, whatever its scopes, once per request (STANDARDS 8): a
+        # route can depend on current_principal twice, with different scopes.
+        if COUNTED_KEY not in scope:
+            scope[COUNTED_KEY] = True
+            if not services.limiter.spend_lease(version.number, claims.subject):
+                await _count_call(services.limiter, version.number, claims.subject)
         missing = [scope for scope in security_scopes.scopes if scope not in claims.scopes]
         if missing:
             raise BearerError(
@@ -121,14 +128,9 @@ class BearerAuthentication(SecurityBase):
 current_principal = BearerAuthentication(SHARED_SCHEME_NAME)
 
 
-async def _count_call(request: Request, version: int, subject: str) -> None:
-    """Every verified call counts, whatever its scopes, once per request (STANDARDS 8)."""
-    # A route can depend on current_principal twice (with different scopes): count it once.
-    if COUNTED_KEY in request.scope:
-        return
-    request.scope[COUNTED_KEY] = True
+async def _count_call(limiter: RateLimiter, version: int, subject: str) -> None:
     try:
-        await get_services(request).limiter.check_call(version, subject)
+        await limiter.check_call(version, subject)
     except LimitExceededError as limited:
         headers = {"Retry-After": str(limited.retry_after)}
         raise HTTPException(429, limited.description, headers=headers) from None

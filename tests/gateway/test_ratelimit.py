@@ -196,6 +196,75 @@ async def test_authenticated_limit_per_version_and_principal(client: httpx.Async
     assert (await client.get("/apiv1/users/me")).status_code == 401
 
 
+def counting_limiter(authenticated: str) -> tuple[RateLimiter, list[int]]:
+    """A memory limiter, and the cost of every call it makes to the store."""
+    limiter = RateLimiter.from_settings(Settings(ratelimit={"authenticated": authenticated}))
+    store_hits: list[int] = []
+    hit = limiter._calls.hit
+
+    async def counted_hit(item: Any, *ids: str, cost: int = 1) -> bool:
+        store_hits.append(cost)
+        return await hit(item, *ids, cost=cost)
+
+    limiter._calls.hit = counted_hit  # type: ignore[method-assign]
+    return limiter, store_hits
+
+
+async def test_large_limits_are_counted_in_leases_and_never_exceeded() -> None:
+    limiter, store_hits = counting_limiter("1000/minute")
+    for _ in range(1000):
+        await limiter.check_call(1, "alice")
+    with pytest.raises(LimitExceededError):
+        await limiter.check_call(1, "alice")
+    # Leases of 10 (1% of the limit): one store operation per ten calls.
+    assert store_hits[:100] == [10] * 100
+    # Another version and another principal each have their own count.
+    await limiter.check_call(2, "alice")
+    await limiter.check_call(1, "bob")
+
+
+async def test_near_the_limit_calls_count_one_by_one() -> None:
+    limiter, store_hits = counting_limiter("251/minute")  # leases of 2
+    for _ in range(250):
+        await limiter.check_call(1, "alice")
+    store_hits.clear()
+    await limiter.check_call(1, "alice")  # the 251st: no lease of 2 fits, one unit does
+    assert store_hits == [2, 1]
+    with pytest.raises(LimitExceededError):
+        await limiter.check_call(1, "alice")
+
+
+async def test_small_limits_count_every_call_in_the_store() -> None:
+    limiter, store_hits = counting_limiter("199/minute")
+    for _ in range(5):
+        await limiter.check_call(1, "alice")
+    assert store_hits == [1] * 5
+
+
+async def test_an_unspent_lease_expires(monkeypatch: pytest.MonkeyPatch) -> None:
+    limiter, store_hits = counting_limiter("1000/minute")
+    await limiter.check_call(1, "alice")
+    assert limiter.spend_lease(1, "alice")
+    later = time.monotonic() + ratelimit.MAX_LEASE_SECONDS
+    monkeypatch.setattr(ratelimit.time, "monotonic", lambda: later)
+    assert not limiter.spend_lease(1, "alice")
+    await limiter.check_call(1, "alice")
+    assert store_hits == [10, 10]
+
+
+@pytest.mark.parametrize(
+    "settings", [{"ratelimit": {"authenticated": "300/minute"}}], indirect=True
+)
+@pytest.mark.usefixtures("users")
+async def test_a_leased_limit_through_the_gateway(client: httpx.AsyncClient) -> None:
+    alice = bearer(await login(client, 1))
+    for _ in range(300):
+        assert (await client.get("/apiv1/users/me", headers=alice)).status_code == 200
+    throttled = await client.get("/apiv1/users/me", headers=alice)
+    assert throttled.status_code == 429
+    assert "300 per 1 minute" in throttled.json()["detail"]
+
+
 # --- settings -------------------------------------------------------------------------------
 
 
