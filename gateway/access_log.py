@@ -4,8 +4,16 @@ The JSON is the message itself, not something a formatter builds from the record
 handler shows the same line: ``caplog`` and a log shipper parse ``record.getMessage()``, and a
 ``%(message)s`` formatter prints it bare. Under the CLI's ``logging.basicConfig`` format the line
 would get a ``LEVEL name:`` prefix and stop being JSON, so ``send_access_log_to`` gives the access
-logger a handler of its own that writes the bare line, and stops propagation so that the line is
-not printed a second time with the prefix.
+logger a handler of its own, ``AccessLineWriter``, that writes the bare line, and stops
+propagation so that the line is not printed a second time with the prefix.
+
+Lines bound for that handler's stream skip the logging machinery: building a ``LogRecord``,
+locking, formatting and one write and flush per line cost more than the rest of an
+authenticated request's bookkeeping. They are gathered while the event loop is busy and written
+together at the end of its turn (at most ``MAX_BATCH`` at once, each write whole lines), so a
+line reaches the stream within one turn of the loop, and at exit ``logging.shutdown`` flushes
+what is left. Whenever the access logger has any other handler or a filter (``caplog``, a
+configuration of the operator's), lines go through logging as usual.
 
 What is logged is chosen, never copied wholesale: the path without its query string (which may
 hold a token), no header at all (Authorization, cookies), and the principal only as the name
@@ -14,12 +22,14 @@ the token or login established.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
 from typing import TextIO
 
 ACCESS_LOGGER = "gateway.access"
+MAX_BATCH = 64  # lines per write: whole lines, in writes of a few KiB
 
 access_log = logging.getLogger(ACCESS_LOGGER)
 
@@ -43,16 +53,21 @@ def access_line(
     about twice as much. Every string a client could choose goes through the JSON encoder;
     the request id (checked to be ``[A-Za-z0-9._-]``), the time and the numbers need no escaping.
     """
-    moment = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(started_at))
+    second = int(started_at)
+    if second != _second[0]:
+        _second[:] = [second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))]
     millis = int(started_at % 1 * 1000)
     return (
-        f'{{"time":"{moment}.{millis:03d}Z","request_id":"{request_id}",'
+        f'{{"time":"{_second[1]}.{millis:03d}Z","request_id":"{request_id}",'
         f'"method":{_string(method)},"path":{_string(path)},'
         f'"version":{"null" if version is None else int(version)},"route":{_json(route)},'
         f'"status":{int(status)},"latency_ms":{latency_ms:.3f},'
         f'"principal":{_json(principal)},"client":{_json(client)}}}'
     )
 
+
+# The second the last line was written in, formatted: strftime costs as much as the rest.
+_second: list[int | str] = [-1, ""]
 
 # The default encoder turns a str into a quoted, escaped, ASCII-only JSON string in one C call.
 _string = json.JSONEncoder().encode
@@ -63,18 +78,57 @@ def _json(value: str | None) -> str:
 
 
 def log_access(line: str) -> None:
-    """Emit ``line`` on the access logger; the caller has checked ``isEnabledFor(INFO)``.
-
-    ``makeRecord`` and ``handle`` are what ``Logger.info`` calls, less its walk up the stack to
-    find the calling function, which an access line does not need.
-    """
+    """Emit ``line`` on the access logger; the caller has checked ``isEnabledFor(INFO)``."""
+    handlers = access_log.handlers
+    only = handlers[0] if len(handlers) == 1 and not access_log.filters else None
+    if isinstance(only, AccessLineWriter):
+        only.write(line)
+        return
+    # ``makeRecord`` and ``handle`` are what ``Logger.info`` calls, less its walk up the stack
+    # to find the calling function, which an access line does not need.
     access_log.handle(
         access_log.makeRecord(ACCESS_LOGGER, logging.INFO, __file__, 0, line, (), None)
     )
 
 
-class _BareLines(logging.StreamHandler):  # type: ignore[type-arg]
-    """Marks the handler ``send_access_log_to`` added, so a second call replaces it."""
+class AccessLineWriter(logging.Handler):
+    """Writes access lines bare, one per line, to ``stream``, in batches of one loop turn."""
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__(logging.INFO)
+        self.stream = stream
+        self._lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.write(record.getMessage())
+
+    def write(self, line: str) -> None:
+        with self.lock:  # type: ignore[union-attr]  # created by Handler.__init__
+            self._lines.append(line)
+            pending = len(self._lines)
+        if pending == 1:
+            try:
+                asyncio.get_running_loop().call_soon(self.flush)
+                return
+            except RuntimeError:  # no event loop in this thread: write it now
+                pass
+        elif pending < MAX_BATCH:
+            return
+        self.flush()
+
+    def flush(self) -> None:
+        with self.lock:  # type: ignore[union-attr]
+            lines, self._lines = self._lines, []
+            if lines:
+                try:
+                    self.stream.write("\n".join(lines) + "\n")
+                    self.stream.flush()
+                except (OSError, ValueError):  # a closed or broken stream: never raise, as logging
+                    pass
+
+    def close(self) -> None:
+        self.flush()
+        super().close()
 
 
 def send_access_log_to(stream: TextIO) -> None:
@@ -83,10 +137,9 @@ def send_access_log_to(stream: TextIO) -> None:
     For ``configure_logging``: call it after ``logging.basicConfig``. The access logger is set to
     INFO so that ``server.access_log``, not ``server.log_level``, decides whether lines appear.
     """
-    for handler in [h for h in access_log.handlers if isinstance(h, _BareLines)]:
+    for handler in [h for h in access_log.handlers if isinstance(h, AccessLineWriter)]:
         access_log.removeHandler(handler)
-    handler = _BareLines(stream)
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    access_log.addHandler(handler)
+        handler.close()
+    access_log.addHandler(AccessLineWriter(stream))
     access_log.setLevel(logging.INFO)
     access_log.propagate = False

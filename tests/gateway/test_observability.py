@@ -13,15 +13,18 @@ import statistics
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, TextIO
 
+import anyio
+import anyio.lowlevel
 import httpx
 import pytest
 from fastapi import FastAPI, Request
 from prometheus_client.parser import text_string_to_metric_families
 
 from gateway import Settings, create_app
-from gateway.access_log import ACCESS_LOGGER, send_access_log_to
+from gateway.access_log import ACCESS_LOGGER, AccessLineWriter, send_access_log_to
 from gateway.metrics import record_token_failed, record_token_issued
 from gateway.observability import install_observability
 from gateway.request_id import NO_REQUEST_ID, REQUEST_ID_KEY, install_request_id_records
@@ -346,9 +349,50 @@ async def test_access_lines_go_to_their_stream_as_bare_json(
     send_access_log_to(stream)  # a second call replaces the handler: still one line per request
     logging.getLogger().setLevel(logging.WARNING)  # log_level must not silence the access log
     await client.get("/healthz", headers={"X-Request-ID": "bare-1"})
+    await anyio.lowlevel.checkpoint()  # lines are written at the end of the event loop's turn
     [line] = stream.getvalue().splitlines()
     assert json.loads(line)["request_id"] == "bare-1"
     assert not access_lines(caplog)  # not printed a second time, with a prefix, by the root
+
+
+class CountingStream(io.StringIO):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        return super().write(text)
+
+
+async def test_access_lines_of_one_loop_turn_are_written_together(
+    client: httpx.AsyncClient,
+) -> None:
+    stream = CountingStream()
+    send_access_log_to(stream)
+    async with anyio.create_task_group() as group:
+        for number in range(20):
+            group.start_soon(
+                partial(client.get, "/healthz", headers={"X-Request-ID": f"r{number}"})
+            )
+    await anyio.lowlevel.checkpoint()
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert sorted(line["request_id"] for line in lines) == sorted(f"r{n}" for n in range(20))
+    assert stream.writes < 20
+
+
+def test_lines_outside_an_event_loop_and_at_close_are_not_lost() -> None:
+    stream = io.StringIO()
+    writer = AccessLineWriter(stream)
+    writer.write('{"n":1}')  # no event loop here: written at once
+    assert stream.getvalue() == '{"n":1}\n'
+
+    async def pending_at_close() -> None:
+        writer.write('{"n":2}')
+        writer.close()  # as logging.shutdown does at exit
+
+    anyio.run(pending_at_close)
+    assert stream.getvalue().splitlines() == ['{"n":1}', '{"n":2}']
 
 
 # --- metrics -----------------------------------------------------------------------------------
