@@ -11,6 +11,11 @@ Label values are bounded so that a scanner cannot grow the series without limit:
 the template ("/items/{item_id}") or ``UNMATCHED``, never the raw path; a method outside the
 standard ones is ``"other"``; a status is one of at most 500 numbers.
 
+Requests and latencies are counted in plain dictionaries and handed to prometheus_client as a
+custom collector at scrape time: a labelled ``Counter.inc`` and ``Histogram.observe`` take a lock
+and validate on every call, several microseconds on every request for numbers read once every
+few seconds. Token counts are rare and stay ordinary ``Counter`` objects.
+
 Each worker process (``gateway serve --workers N``) counts on its own and a scrape sees one of
 them. prometheus_client's multiprocess mode (``PROMETHEUS_MULTIPROC_DIR``) would merge them; it
 is not supported here yet: it needs the directory set before import, a ``MultiProcessCollector``
@@ -19,10 +24,14 @@ in the endpoint and clean-up of dead workers' files.
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from collections.abc import Iterator
 from contextvars import ContextVar
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.exposition import choose_encoder
+from prometheus_client.registry import Collector
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -34,7 +43,65 @@ _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"
 # From a cached health check to an argon2 login (~0.25 s) to a slow database.
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
+# The "le" labels, written as prometheus_client writes them ("0.005", "1.0", "+Inf").
+_BOUND_LABELS = [*(repr(float(bound)) for bound in _LATENCY_BUCKETS), "+Inf"]
 _RequestKey = tuple[str, str, str, int]
+_LatencyKey = tuple[str, str]
+
+
+class _Latencies:
+    """One histogram series: a count per bucket (not yet cumulative) and the sum."""
+
+    __slots__ = ("counts", "total")
+
+    def __init__(self) -> None:
+        self.counts = [0] * (len(_LATENCY_BUCKETS) + 1)  # the last one is +Inf
+        self.total = 0.0
+
+
+class RequestCollector(Collector):
+    """``gateway_requests_total`` and ``gateway_request_duration_seconds``, from plain counts."""
+
+    def __init__(self) -> None:
+        self.requests: dict[_RequestKey, int] = {}
+        self.latencies: dict[_LatencyKey, _Latencies] = {}
+
+    def observe(self, key: _RequestKey, seconds: float) -> None:
+        requests = self.requests
+        requests[key] = requests.get(key, 0) + 1
+        latencies = self.latencies.get(key[:2])
+        if latencies is None:
+            latencies = self.latencies[key[:2]] = _Latencies()
+        # An observation equal to a bound belongs in that bucket (le = "less or equal").
+        latencies.counts[bisect_left(_LATENCY_BUCKETS, seconds)] += 1
+        latencies.total += seconds
+
+    def collect(self) -> Iterator[Metric]:
+        # Scrapes run in a worker thread; copies are made under the GIL in one C call each.
+        requests = self.requests.copy()
+        latencies = {
+            key: (list(value.counts), value.total) for key, value in self.latencies.copy().items()
+        }
+        counter = CounterMetricFamily(
+            "gateway_requests",
+            "Requests answered, by version, route template, method and status.",
+            labels=("version", "route", "method", "status"),
+        )
+        for (version, route, method, status), count in sorted(requests.items()):
+            counter.add_metric([version, route, method, str(status)], count)
+        yield counter
+        histogram = HistogramMetricFamily(
+            "gateway_request_duration_seconds",
+            "Time from the request's arrival to the end of its response, by version and route.",
+            labels=("version", "route"),
+        )
+        for (version, route), (counts, total) in sorted(latencies.items()):
+            cumulative, buckets = 0, []
+            for bound, count in zip(_BOUND_LABELS, counts, strict=True):
+                cumulative += count
+                buckets.append((bound, float(cumulative)))
+            histogram.add_metric([version, route], buckets, total)
+        yield histogram
 
 
 class GatewayMetrics:
@@ -42,19 +109,8 @@ class GatewayMetrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        self.requests = Counter(
-            "gateway_requests",
-            "Requests answered, by version, route template, method and status.",
-            ("version", "route", "method", "status"),
-            registry=self.registry,
-        )
-        self.latency = Histogram(
-            "gateway_request_duration_seconds",
-            "Time from the request's arrival to the end of its response, by version and route.",
-            ("version", "route"),
-            buckets=_LATENCY_BUCKETS,
-            registry=self.registry,
-        )
+        self.requests = RequestCollector()
+        self.registry.register(self.requests)
         self.tokens_issued = Counter(
             "gateway_tokens_issued",
             "Access tokens issued, by version.",
@@ -67,27 +123,20 @@ class GatewayMetrics:
             ("version", "error"),
             registry=self.registry,
         )
-        # ``labels()`` validates and locks on every call; the children are few, so keep them.
-        self._request_children: dict[_RequestKey, Counter] = {}
-        self._latency_children: dict[tuple[str, str], Histogram] = {}
 
     def observe(
         self, version: int | None, route: str | None, method: str, status: int, seconds: float
     ) -> None:
         """Count one answered request and its latency."""
-        version_label = GATEWAY_VERSION if version is None else str(version)
-        route_label = route or UNMATCHED
-        key = (version_label, route_label, method if method in _METHODS else "other", status)
-        counter = self._request_children.get(key)
-        if counter is None:
-            counter = self.requests.labels(*key[:3], str(status))
-            self._request_children[key] = counter
-        counter.inc()
-        latency_key = (version_label, route_label)
-        histogram = self._latency_children.get(latency_key)
-        if histogram is None:
-            histogram = self._latency_children[latency_key] = self.latency.labels(*latency_key)
-        histogram.observe(seconds)
+        self.requests.observe(
+            (
+                GATEWAY_VERSION if version is None else str(version),
+                route or UNMATCHED,
+                method if method in _METHODS else "other",
+                status,
+            ),
+            seconds,
+        )
 
     async def endpoint(self, request: Request) -> Response:
         """``GET /metrics``: the Prometheus text format, or OpenMetrics when the scraper asks."""

@@ -21,11 +21,13 @@ import anyio.lowlevel
 import httpx
 import pytest
 from fastapi import FastAPI, Request
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from gateway import Settings, create_app
+from gateway import metrics as metrics_module
 from gateway.access_log import ACCESS_LOGGER, AccessLineWriter, send_access_log_to
-from gateway.metrics import record_token_failed, record_token_issued
+from gateway.metrics import GatewayMetrics, record_token_failed, record_token_issued
 from gateway.observability import install_observability
 from gateway.request_id import NO_REQUEST_ID, REQUEST_ID_KEY, install_request_id_records
 from tests.conftest import PASSWORD, AddUser, bearer, client_for, login
@@ -437,6 +439,40 @@ async def test_metrics_count_requests_by_version_route_method_and_status(
     assert sample(text, "gateway_request_duration_seconds_sum", **users_me) > 0
     assert "7ab3c9" not in text  # raw paths never become labels
     assert "BREW" not in text
+
+
+def test_request_series_read_as_prometheus_clients_own_would() -> None:
+    # The oracle: a prometheus_client Counter and Histogram fed the same requests.
+    observations = [(1, "/ping", "GET", 200, 0.001), (1, "/ping", "GET", 200, 0.0031)]
+    observations += [(1, "/ping", "POST", 429, 20.0), (None, None, "BREW", 404, 0.0)]
+    metrics = GatewayMetrics()
+    oracle = CollectorRegistry()
+    requests = Counter(
+        "gateway_requests", "x", ("version", "route", "method", "status"), registry=oracle
+    )
+    latency = Histogram(
+        "gateway_request_duration_seconds",
+        "x",
+        ("version", "route"),
+        buckets=metrics_module._LATENCY_BUCKETS,
+        registry=oracle,
+    )
+    for version, route, method, status, seconds in observations:
+        metrics.observe(version, route, method, status, seconds)
+        labels = ("" if version is None else str(version), route or "<unmatched>")
+        requests.labels(*labels, "other" if method == "BREW" else method, str(status)).inc()
+        latency.labels(*labels).observe(seconds)
+
+    def samples(registry: CollectorRegistry) -> set[tuple[str, tuple[tuple[str, str], ...], float]]:
+        return {
+            (found.name, tuple(sorted(found.labels.items())), found.value)
+            for family in text_string_to_metric_families(generate_latest(registry).decode())
+            for found in family.samples
+            if not found.name.endswith("_created")
+        }
+
+    ours = {found for found in samples(metrics.registry) if "token" not in found[0]}
+    assert ours == samples(oracle)
 
 
 async def test_token_counters_move_when_the_token_endpoint_records(
