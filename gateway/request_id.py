@@ -16,10 +16,10 @@ attribute is ``"-"``, so a format string can always say ``%(request_id)s``.
 from __future__ import annotations
 
 import logging
-import os
 import re
 from collections.abc import Iterable
 from contextvars import ContextVar
+from random import getrandbits
 from typing import Any
 
 REQUEST_ID_KEY = "gateway.request_id"
@@ -35,7 +35,7 @@ current_request_id: ContextVar[str | None] = ContextVar("gateway_request_id", de
 
 
 def request_id_from(headers: Iterable[tuple[bytes, bytes]]) -> bytes:
-    """The client's ``X-Request-ID`` when well formed (the first one sent), else a new uuid4 hex.
+    """The client's ``X-Request-ID`` when well formed (the first one sent), else a new random id.
 
     Bytes, because both the header we send back and the check work on bytes.
     """
@@ -48,15 +48,14 @@ def request_id_from(headers: Iterable[tuple[bytes, bytes]]) -> bytes:
 
 
 def new_request_id() -> bytes:
-    """A random (version 4) UUID as 32 hex digits.
+    """128 random bits as 32 hex digits: unique, as a UUID4 would be, for a third of the cost.
 
-    Built from ``os.urandom`` directly: ``uuid.uuid4().hex`` gives the same kind of string but
-    its ``UUID`` object costs about four times as much, on every request that brings no id.
+    From ``random``, not ``os.urandom``: an id only has to be unique, not unpredictable (it names
+    a request in logs, and a client can send its own), and a system call on every request that
+    brings no id is most of the id's cost. ``random`` is seeded from the OS in each process and
+    reseeded in a forked child, so workers do not repeat each other's ids.
     """
-    raw = bytearray(os.urandom(16))
-    raw[6] = raw[6] & 0x0F | 0x40  # version 4
-    raw[8] = raw[8] & 0x3F | 0x80  # RFC 4122 variant
-    return raw.hex().encode("ascii")
+    return b"%032x" % getrandbits(128)
 
 
 def install_request_id_records() -> None:

@@ -122,6 +122,7 @@ class UsageRecorder:
         self.stop_timeout = stop_timeout
         self._clock = clock
         self._pending: dict[_Key, _Count] = {}
+        self._hour = self._next_hour = datetime.min.replace(tzinfo=UTC)  # of the latest request
         self._task: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._failing = False
@@ -132,9 +133,13 @@ class UsageRecorder:
         Synchronous and free of I/O: a dictionary update on the request path.
         """
         now = self._clock()
+        hour = self._hour
+        if not hour <= now < self._next_hour:  # truncating costs more than comparing
+            hour = self._hour = hour_of(now)
+            self._next_hour = hour + HOUR
         # Truncated so that one odd subject cannot make every later batch fail to insert.
         who = principal[:PRINCIPAL_LENGTH] if principal else ANONYMOUS
-        key = (version, who, now.replace(minute=0, second=0, microsecond=0))
+        key = (version, who, hour)
         count = self._pending.get(key)
         if count is None:
             self._pending[key] = _Count(1, now)
