@@ -9,11 +9,11 @@ propagation so that the line is not printed a second time with the prefix.
 
 Lines bound for that handler's stream skip the logging machinery: building a ``LogRecord``,
 locking, formatting and one write and flush per line cost more than the rest of an
-authenticated request's bookkeeping. They are gathered while the event loop is busy and written
-together at the end of its turn (at most ``MAX_BATCH`` at once, each write whole lines), so a
-line reaches the stream within one turn of the loop, and at exit ``logging.shutdown`` flushes
-what is left. Whenever the access logger has any other handler or a filter (``caplog``, a
-configuration of the operator's), lines go through logging as usual.
+authenticated request's bookkeeping. They are gathered and written in chunks of whole lines of at
+most ``PIPE_BUF`` bytes (a write that size to a pipe is never interleaved with another worker's),
+so a line reaches the stream as soon as a chunk fills, or at most ``FLUSH_SECONDS`` later, and at
+exit ``logging.shutdown`` flushes what is left. Whenever the access logger has any other handler
+or a filter (``caplog``, a configuration of the operator's), lines go through logging as usual.
 
 What is logged is chosen, never copied wholesale: the path without its query string (which may
 hold a token), no header at all (Authorization, cookies), and the principal only as the name
@@ -29,7 +29,8 @@ import time
 from typing import TextIO
 
 ACCESS_LOGGER = "gateway.access"
-MAX_BATCH = 64  # lines per write: whole lines, in writes of a few KiB
+PIPE_BUF = 4096  # bytes POSIX writes to a pipe at once (Linux: 4096)
+FLUSH_SECONDS = 0.05
 
 access_log = logging.getLogger(ACCESS_LOGGER)
 
@@ -92,43 +93,46 @@ def log_access(line: str) -> None:
 
 
 class AccessLineWriter(logging.Handler):
-    """Writes access lines bare, one per line, to ``stream``, in batches of one loop turn."""
+    """Writes access lines bare, one per line, to ``stream``, in chunks of whole lines."""
 
     def __init__(self, stream: TextIO) -> None:
         super().__init__(logging.INFO)
         self.stream = stream
         self._lines: list[str] = []
+        self._size = 0  # characters in _lines, newlines included
 
     def emit(self, record: logging.LogRecord) -> None:
         self.write(record.getMessage())
 
     def write(self, line: str) -> None:
         with self.lock:  # type: ignore[union-attr]  # created by Handler.__init__
+            if self._size + len(line) >= PIPE_BUF:
+                self._write_out()
             self._lines.append(line)
-            pending = len(self._lines)
-        if pending == 1:
-            try:
-                asyncio.get_running_loop().call_soon(self.flush)
+            self._size += len(line) + 1
+            if len(self._lines) > 1:
                 return
-            except RuntimeError:  # no event loop in this thread: write it now
-                pass
-        elif pending < MAX_BATCH:
-            return
-        self.flush()
+        try:
+            asyncio.get_running_loop().call_later(FLUSH_SECONDS, self.flush)
+        except RuntimeError:  # no event loop in this thread: write it now
+            self.flush()
 
     def flush(self) -> None:
         with self.lock:  # type: ignore[union-attr]
-            lines, self._lines = self._lines, []
-            if lines:
-                try:
-                    self.stream.write("\n".join(lines) + "\n")
-                    self.stream.flush()
-                except (OSError, ValueError):  # a closed or broken stream: never raise, as logging
-                    pass
+            self._write_out()
 
     def close(self) -> None:
         self.flush()
         super().close()
+
+    def _write_out(self) -> None:
+        lines, self._lines, self._size = self._lines, [], 0
+        if lines:
+            try:
+                self.stream.write("\n".join(lines) + "\n")
+                self.stream.flush()
+            except (OSError, ValueError):  # a closed or broken stream: never raise, as logging
+                pass
 
 
 def send_access_log_to(stream: TextIO) -> None:
