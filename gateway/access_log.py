@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import json.encoder
 import logging
 import time
+from collections.abc import Callable
 from typing import TextIO
 
 ACCESS_LOGGER = "gateway.access"
@@ -61,21 +63,19 @@ def access_line(
     return (
         f'{{"time":"{_second[1]}.{millis:03d}Z","request_id":"{request_id}",'
         f'"method":{_string(method)},"path":{_string(path)},'
-        f'"version":{"null" if version is None else int(version)},"route":{_json(route)},'
+        f'"version":{"null" if version is None else int(version)},'
+        f'"route":{"null" if route is None else _string(route)},'
         f'"status":{int(status)},"latency_ms":{latency_ms:.3f},'
-        f'"principal":{_json(principal)},"client":{_json(client)}}}'
+        f'"principal":{"null" if principal is None else _string(principal)},'
+        f'"client":{"null" if client is None else _string(client)}}}'
     )
 
 
 # The second the last line was written in, formatted: strftime costs as much as the rest.
 _second: list[int | str] = [-1, ""]
 
-# The default encoder turns a str into a quoted, escaped, ASCII-only JSON string in one C call.
-_string = json.JSONEncoder().encode
-
-
-def _json(value: str | None) -> str:
-    return "null" if value is None else _string(value)
+# A str as a quoted, escaped, ASCII-only JSON string: the C function json.dumps ends up calling.
+_string: Callable[[str], str] = json.encoder.encode_basestring_ascii
 
 
 def log_access(line: str) -> None:
