@@ -50,7 +50,7 @@ from gateway.storage import Database
 from gateway.tokens import Tokens
 from gateway.usage import UsageRecorder
 from gateway.users import User
-from gateway.version_app import move_pages_last
+from gateway.version_app import move_factory_routes_last
 
 log = logging.getLogger("gateway")
 
@@ -166,7 +166,7 @@ def _bind(gateway: FastAPI, services: Services, version: VersionInfo, app: FastA
     )
     if app.exception_handlers.get(Exception) is None:
         app.add_exception_handler(Exception, internal_error)
-    move_pages_last(app)
+    move_factory_routes_last(app)
 
 
 def _share_exception_handlers(gateway: FastAPI, apps: Iterable[FastAPI]) -> None:

@@ -30,6 +30,8 @@ from gateway.lifecycle import iso_day
 from gateway.security import SHARED_SCHEME_NAME
 
 ASSETS_PATH = "/docs-assets"
+# The factory's operations, first in every version's document (and so in Swagger UI's list).
+FACTORY_OPERATIONS = ("/token", "/revoke")
 
 
 def docs_assets() -> StaticFiles:
@@ -42,8 +44,16 @@ def contract_document(app: FastAPI, version: VersionInfo) -> dict[str, Any]:
     without anything that depends on where it is served or on its lifecycle."""
     base: dict[str, Any] | None = getattr(app.state, "openapi_contract", None)
     if base is None:
-        base = app.state.openapi_contract = _rename_scheme(app.openapi(), version)
+        base = app.state.openapi_contract = _factory_first(_rename_scheme(app.openapi(), version))
     return base
+
+
+def _factory_first(document: dict[str, Any]) -> dict[str, Any]:
+    # The gateway may try the factory's routes last (version_app.move_factory_routes_last), and
+    # FastAPI lists paths in route order; the document keeps the order the factory declares.
+    paths = document.get("paths", {})
+    first = {path: paths[path] for path in FACTORY_OPERATIONS if path in paths}
+    return {**document, "paths": {**first, **paths}} if paths else document
 
 
 def versioned_openapi(

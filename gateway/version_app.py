@@ -29,8 +29,8 @@ from gateway.token_endpoint import (
 )
 
 FACTORY_MARK = "gateway_version_scopes"
-# The factory's routes, in app.state: (the /token and /revoke operations, the pages).
-ROUTES_MARK = "gateway_version_routes"
+# The routes the factory added, in app.state.
+FACTORY_ROUTES = "gateway_factory_routes"
 
 
 def create_version_app(
@@ -75,7 +75,6 @@ def create_version_app(
         summary="Revoke an access or refresh token (RFC 7009)",
         tags=["auth"],
     )
-    api_routes = len(app.router.routes)
     app.add_route(
         "/token",
         token_method_not_allowed,
@@ -90,35 +89,33 @@ def create_version_app(
         return RedirectResponse(f"{request.scope.get('root_path', '')}/docs")
 
     app.add_route("/", version_root, include_in_schema=False)
-    routes = app.router.routes
-    setattr(app.state, ROUTES_MARK, (routes[:api_routes], routes[api_routes:]))
+    setattr(app.state, FACTORY_ROUTES, list(app.router.routes))
     return app
 
 
-def move_pages_last(app: FastAPI) -> bool:
-    """Match the module's own routes before the factory's pages, when that changes no answer.
+def move_factory_routes_last(app: FastAPI) -> bool:
+    """Match the module's own routes before the factory's, when that changes no answer.
 
-    Starlette tries routes one by one, in order, and the factory's seven pages come before any
-    route of the module: every API call would first be compared with each of them. They all
-    have fixed paths, so they can go last whenever no route of the module answers one of those
-    paths (any method, HTTP or websocket) or shares a route name with them (``url_for`` takes the
-    first). Routes that match on anything but the path (``Host``) keep the order as it is.
-    ``/token`` and ``/revoke`` stay first: the OpenAPI document lists operations in route order.
-    Returns whether the pages moved.
+    Starlette tries routes one by one, in order, and the factory's nine routes (token, revoke,
+    docs, OpenAPI, JWKS...) come before any route of the module: every API call would first be
+    compared with each of them. They all have fixed paths, so they can go last whenever no
+    route of the module answers one of those paths (any method, HTTP or websocket) or shares a
+    route name with them (``url_for`` takes the first). Routes that match on anything but the
+    path (``Host``) keep the order as it is. The OpenAPI document still lists the token and
+    revoke operations first (``docs.contract_document``). Returns whether the routes moved.
     """
-    operations, pages = getattr(app.state, ROUTES_MARK, ([], []))
-    rest = [route for route in app.router.routes if route not in pages]
-    paths = [getattr(page, "path", "") for page in pages]
-    names = {getattr(page, "name", None) for page in pages}
-    if not pages or any(
+    factory = getattr(app.state, FACTORY_ROUTES, [])
+    rest = [route for route in app.router.routes if route not in factory]
+    paths = {getattr(route, "path", "") for route in factory}
+    names = {getattr(route, "name", None) for route in factory}
+    if not factory or any(
         isinstance(route, Host)
         or getattr(route, "name", None) in names
         or any(_answers(route, path) for path in paths)
         for route in rest
-        if route not in operations
     ):
         return False
-    app.router.routes[:] = [*rest, *pages]
+    app.router.routes[:] = [*rest, *factory]
     return True
 
 

@@ -1,4 +1,4 @@
-"""The factory's pages go after a module's routes only when no answer changes."""
+"""The factory's routes go after a module's routes only when no answer changes."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from fastapi import FastAPI, WebSocket
 from starlette.routing import Host
 
 from gateway import create_version_app
-from gateway.version_app import move_pages_last
+from gateway.version_app import move_factory_routes_last
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.anyio
@@ -32,19 +32,26 @@ def with_ping() -> FastAPI:
     return app
 
 
-def test_a_modules_routes_are_tried_before_the_pages() -> None:
+def test_a_modules_routes_are_tried_before_the_factorys() -> None:
     app = with_ping()
-    assert move_pages_last(app)
+    assert move_factory_routes_last(app)
     order = paths(app)
-    # The token operations stay first (the OpenAPI document keeps its order), then the
-    # module's route, then every page.
-    assert order[:3] == ["/token", "/revoke", "/ping"]
-    assert set(PAGES) <= set(order[3:])
+    assert order[0] == "/ping"
+    assert {"/token", "/revoke", *PAGES} <= set(order[1:])
+
+
+async def test_the_openapi_document_still_lists_the_factorys_operations_first(
+    client: httpx.AsyncClient,
+) -> None:
+    for number in (1, 2):
+        document = (await client.get(f"/apiv{number}/openapi.json")).json()
+        assert list(document["paths"])[:2] == ["/token", "/revoke"]
+        assert len(document["paths"]) > 2
 
 
 def test_moving_leaves_routes_added_later_after_the_pages() -> None:
     app = with_ping()
-    move_pages_last(app)
+    move_factory_routes_last(app)
 
     @app.get("/{anything:path}")
     async def catch_all(anything: str) -> dict[str, str]:
@@ -78,20 +85,20 @@ def test_the_order_stays_when_a_module_route_could_answer_a_page(
     app = create_version_app(title="Clash")
     clash(app)
     before = paths(app)
-    assert not move_pages_last(app)
+    assert not move_factory_routes_last(app)
     assert paths(app) == before
 
 
 def test_the_order_stays_with_a_host_route() -> None:
     app = with_ping()
     app.router.routes.append(Host("docs.example", app=with_ping()))
-    assert not move_pages_last(app)
+    assert not move_factory_routes_last(app)
 
 
 async def test_a_catch_all_module_still_gets_the_factorys_pages() -> None:
     app = create_version_app(title="Catch-all")
     CLASHES["catch-all"](app)
-    move_pages_last(app)
+    move_factory_routes_last(app)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         redirect_page = await client.get("/docs/oauth2-redirect")
@@ -102,8 +109,8 @@ async def test_a_catch_all_module_still_gets_the_factorys_pages() -> None:
 async def test_pages_and_routes_answer_after_the_move(app: FastAPI) -> None:
     async with client_for(app) as client:
         for number in (1, 2):
-            versions = app.state.version_apps[f"apiv{number}"].router.routes
-            assert getattr(versions[-1], "path", None) == "/"  # the pages were moved
+            routes = app.state.version_apps[f"apiv{number}"].router.routes
+            assert getattr(routes[-1], "path", None) == "/"  # the factory's routes were moved
             assert (await client.get(f"/apiv{number}/docs")).status_code == 200
             assert (await client.get(f"/apiv{number}/openapi.json")).status_code == 200
             assert (await client.get(f"/apiv{number}/token")).status_code == 405
