@@ -2,12 +2,16 @@
 
 An argon2id verify costs a few hundred milliseconds of CPU by design. Run on the event loop it
 would stall every other request, so each hash or verify runs in a thread of a small pool of its
-own, one per CPU, which keeps a burst of logins from running dozens of 64 MiB hashes at once.
+own, one per CPU the process may use, which keeps a burst of logins from running dozens of
+64 MiB hashes at once.
 
 argon2-cffi releases the GIL while it hashes, so those threads compete with the event loop for
-the CPU only: on Linux each pool thread lowers its own scheduling priority (a thread's nice
-value is its own there), and a burst of logins then takes the CPU the rest of the traffic
-leaves, instead of slowing every other request down.
+the CPU only. On Linux each pool thread puts itself in the ``SCHED_IDLE`` class (a thread's
+scheduling policy is its own there, and argon2's lane threads inherit it): it runs only on CPU
+time nothing else wants, and the event loop, waking for a request, takes the CPU from it at
+once. A nice value of 19 alone is not enough: the scheduler lets a nice-19 thread finish its
+slice first, milliseconds that every request arriving during a login burst would wait.
+Where the class cannot be set, the thread still has nice 19, else normal priority.
 """
 
 from __future__ import annotations
@@ -40,14 +44,26 @@ def _dummy_hash() -> str:
 
 
 T = TypeVar("T")
-LOW_PRIORITY = 19  # the lowest: hashing runs when nothing else wants the CPU
+LOW_PRIORITY = 19  # the lowest nice value
 
 
 def _lower_priority() -> None:
-    # Raising one's nice value needs no privilege; where threads cannot be reniced, hashing
-    # still runs, at normal priority.
+    # Lowering one's own priority needs no privilege; sched_setscheduler(0, ...) applies to
+    # the calling thread on Linux. The nice value is what is left where SCHED_IDLE is not.
     with contextlib.suppress(AttributeError, OSError):
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), LOW_PRIORITY)
+    with contextlib.suppress(AttributeError, OSError):
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on: fewer than the machine's under taskset or a cgroup
+    cpuset. More hashing threads than that only queue behind each other, and argon2's own
+    lane threads (four per hash) with them, while holding the GIL at the worst moments."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
 class Passwords:
@@ -55,7 +71,7 @@ class Passwords:
 
     def __init__(self, concurrency: int | None = None) -> None:
         self._pool = ThreadPoolExecutor(
-            max_workers=concurrency or os.cpu_count() or 1,
+            max_workers=concurrency or usable_cpus(),
             thread_name_prefix="argon2",
             initializer=_lower_priority,
         )

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from gateway.passwords import LOW_PRIORITY, Passwords
+from gateway.passwords import LOW_PRIORITY, Passwords, usable_cpus
 
 pytestmark = pytest.mark.anyio
 
@@ -22,7 +22,10 @@ async def test_hashing_threads_yield_the_cpu_to_the_event_loop() -> None:
     passwords = Passwords()
     try:
         assert await passwords._run(own_priority) == LOW_PRIORITY
-        assert own_priority() != LOW_PRIORITY  # the event loop's thread keeps its priority
+        assert await passwords._run(os.sched_getscheduler, 0) == os.SCHED_IDLE
+        # The event loop's thread keeps its priority.
+        assert own_priority() != LOW_PRIORITY
+        assert os.sched_getscheduler(0) == os.SCHED_OTHER
         assert await passwords._run(threading.current_thread) is not threading.current_thread()
     finally:
         passwords.close()
@@ -37,3 +40,14 @@ async def test_hash_and_verify() -> None:
         assert await passwords.verify("anything", None) == (False, None)
     finally:
         passwords.close()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="CPU affinity is Linux's")
+def test_one_hashing_thread_per_cpu_the_process_may_use() -> None:
+    allowed = os.sched_getaffinity(0)
+    try:
+        os.sched_setaffinity(0, {min(allowed)})
+        assert usable_cpus() == 1
+    finally:
+        os.sched_setaffinity(0, allowed)
+    assert usable_cpus() == len(allowed)
