@@ -8,6 +8,11 @@ the gateway as shipped (G), and without its JSON access log (G-nolog), against t
 
 G and G-nolog serve a version module with the same route, depending on ``CurrentPrincipal``
 (no database work). The issue's targets: G/R2 >= 1.3 and G/R1 >= 0.9.
+
+Two more targets split the gateway's cost: R1-open and G-open answer the same body on a route
+with no authentication at all (``/apiv1/open``, same servers as R1 and G). From the medians,
+per request: what the gateway adds around any route (G-open - R1-open), what its bearer check
+costs (G - G-open) and what FastAPI's bare ``OAuth2PasswordBearer`` costs (R1 - R1-open).
 """
 
 from __future__ import annotations
@@ -19,12 +24,15 @@ from bench.report import Section, table
 from bench.stats import Check, Spread, ratio
 
 PATH = "/apiv1/ping"
+OPEN_PATH = "/apiv1/open"
 TARGETS = {
     "R0": "raw ASGI app",
     "R1": "FastAPI + OAuth2PasswordBearer, no verification",
     "R2": "FastAPI mounted at /apiv1, PyJWT HS256 verify in a dependency",
     "G": "gateway as shipped (JSON access log on)",
     "G-nolog": "gateway, GATEWAY_SERVER__ACCESS_LOG=false",
+    "R1-open": "R1's app, a route with no dependency",
+    "G-open": "G's gateway, a route with no authentication",
 }
 
 
@@ -47,9 +55,11 @@ def run(harness: Harness) -> Section:
             Target("G", g, PATH, bearer(token)),
             Target("G-nolog", g_nolog, PATH, bearer(quiet.login(g_nolog))),
         ]
+        authenticated = targets[1:]
+        targets += [Target("R1-open", r1, OPEN_PATH), Target("G-open", g, OPEN_PATH)]
         for target in targets:
             expect_ok(target)
-        for target in targets[1:]:
+        for target in authenticated:
             expect_refused(target)
         # The token signed here is of the gateway's own kind: the gateway accepts it too.
         expect_ok(Target("G", g, PATH, bearer(own_token)))
@@ -92,6 +102,8 @@ def summarise(results: dict[str, list[wrk.Result]]) -> Section:
             ],
             rows,
         ),
+        "",
+        *split_costs(rps),
     ]
     return Section(
         "Throughput: one authenticated GET",
@@ -99,6 +111,22 @@ def summarise(results: dict[str, list[wrk.Result]]) -> Section:
         checks=checks(rps),
         bars=[(name, spread) for name, spread in rps.items()],
     )
+
+
+def split_costs(rps: dict[str, Spread]) -> list[str]:
+    """Microseconds per request, from the medians, that each layer adds."""
+    micros = {name: 1e6 / spread.median for name, spread in rps.items()}
+    rows = [
+        ("the gateway around a route (G-open - R1-open)", micros["G-open"] - micros["R1-open"]),
+        ("the gateway's bearer check (G - G-open)", micros["G"] - micros["G-open"]),
+        ("FastAPI's bare OAuth2PasswordBearer (R1 - R1-open)", micros["R1"] - micros["R1-open"]),
+        ("the JSON access log (G - G-nolog)", micros["G"] - micros["G-nolog"]),
+    ]
+    return [
+        "Where the time goes, in microseconds of one core per request (1 / median requests/s):",
+        "",
+        *table(["cost of", "us per request"], [[what, f"{us:.1f}"] for what, us in rows]),
+    ]
 
 
 def checks(rps: dict[str, Spread]) -> list[Check]:
