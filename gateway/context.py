@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -44,7 +45,7 @@ class VersionInfo:
     sunset: datetime | None = None
     successor: int | None = None
 
-    @property
+    @cached_property  # read on every authenticated request
     def name(self) -> str:
         """``apiv<N>``: the path segment, the token audience and the bearer realm."""
         return f"apiv{self.number}"

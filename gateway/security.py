@@ -112,8 +112,7 @@ class BearerAuthentication(SecurityBase):
             scope[COUNTED_KEY] = True
             if not services.limiter.spend_lease(version.number, claims.subject):
                 await _count_call(services.limiter, version.number, claims.subject)
-        missing = [scope for scope in security_scopes.scopes if scope not in claims.scopes]
-        if missing:
+        if security_scopes.scopes and not claims.scopes.issuperset(security_scopes.scopes):
             raise BearerError(
                 403,
                 "insufficient_scope",
