@@ -39,18 +39,22 @@ async def password_grant(
     await services.limiter.check_login(username, address)
     requested = requested_scopes(params.get("scope"), version)
 
+    # No session stays open across the verify: logins queued behind argon2 would each hold a
+    # pooled connection, and a burst of them would starve every other request of the database.
     async with services.database.sessions() as session:
-        users = UserStore(session)
-        user = await users.get(username) if len(password) <= MAX_PASSWORD_LENGTH else None
-        valid, new_hash = await services.passwords.verify(
-            password[:MAX_PASSWORD_LENGTH], user.password_hash if user else None
+        user = (
+            await UserStore(session).get(username) if len(password) <= MAX_PASSWORD_LENGTH else None
         )
-        if not valid or user is None:
-            raise OAuthError("invalid_grant", "Invalid username or password")
+    valid, new_hash = await services.passwords.verify(
+        password[:MAX_PASSWORD_LENGTH], user.password_hash if user else None
+    )
+    if not valid or user is None:
+        raise OAuthError("invalid_grant", "Invalid username or password")
+    offered = requested if requested is not None else set(version.scopes)
+    scopes = tuple(sorted(offered & set(user.scope_list)))
+    async with services.database.sessions() as session:
         if new_hash:
-            await users.set_password_hash(user, new_hash)
-        offered = requested if requested is not None else set(version.scopes)
-        scopes = tuple(sorted(offered & set(user.scope_list)))
+            await UserStore(session).set_password_hash(user.username, new_hash)
         refresh = RefreshTokens(session, _refresh_lifetime(services))
         rotation = await refresh.start_family(user.username, version.number, scopes)
         await session.commit()

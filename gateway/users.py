@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import String, delete, select
+from sqlalchemy import String, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -78,6 +78,7 @@ class UserStore:
         if getattr(result, "rowcount", 0) == 0:
             raise UserError(f"no user named {username!r}")
 
-    async def set_password_hash(self, user: User, password_hash: str) -> None:
-        user.password_hash = password_hash
-        await self.session.flush()
+    async def set_password_hash(self, username: str, password_hash: str) -> None:
+        await self.session.execute(
+            update(User).where(User.username == username).values(password_hash=password_hash)
+        )

@@ -7,6 +7,7 @@ import json
 import time
 from collections.abc import Callable
 
+import anyio
 import httpx
 import jwt
 import pytest
@@ -261,3 +262,37 @@ async def test_configured_clients_may_authenticate_in_the_body(client: httpx.Asy
         headers={"Authorization": "Basic " + base64.b64encode(b"web:s3cret-for-web").decode()},
     )
     assert_error(both, 400, "invalid_request")
+
+
+async def test_logins_waiting_for_argon2_hold_no_database_connection(
+    app: FastAPI, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # More logins than the connection pool holds, all waiting for their verify at once.
+    services: Services = app.state.gateway
+    pool = services.database.engine.pool
+    logins = pool.size() + pool._max_overflow + 5  # type: ignore[attr-defined]
+    verifying: list[None] = []
+    all_waiting, release = anyio.Event(), anyio.Event()
+    real_verify = services.passwords.verify
+
+    async def slow_verify(password: str, stored_hash: str | None) -> tuple[bool, str | None]:
+        verifying.append(None)
+        if len(verifying) == logins:
+            all_waiting.set()
+        await release.wait()
+        return await real_verify(password, stored_hash)
+
+    monkeypatch.setattr(services.passwords, "verify", slow_verify)
+    answers: list[int] = []
+
+    async def log_in() -> None:
+        answers.append((await client.post("/apiv1/token", data=form())).status_code)
+
+    async with anyio.create_task_group() as group:
+        for _ in range(logins):
+            group.start_soon(log_in)
+        with anyio.fail_after(30):
+            await all_waiting.wait()
+        assert pool.checkedout() == 0  # type: ignore[attr-defined]
+        release.set()
+    assert answers == [200] * logins
