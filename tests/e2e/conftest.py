@@ -8,7 +8,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ import pytest
 from tests.conftest import ALL_SCOPES, PASSWORD
 from tests.e2e.nginx import MISSING as NGINX_MISSING
 from tests.e2e.nginx import NGINX, Nginx, start_nginx
+from tests.e2e.waiting import wait_until_healthy
 
 REPO = Path(__file__).resolve().parents[2]
 GATEWAY = Path(sys.executable).with_name("gateway")
@@ -110,20 +110,12 @@ def start_server(workdir: Workdir, *args: str, health_path: str = "/healthz") ->
             text=True,
         )
     server = Server(process, port, log)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(
-                f"gateway serve exited with {process.returncode}:\n{server.output()}"
-            )
-        try:
-            if httpx.get(server.url + health_path, timeout=1).status_code == 200:
-                return server
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    server.stop()
-    raise RuntimeError(f"gateway serve did not become healthy in 30 s:\n{server.output()}")
+    try:
+        wait_until_healthy(process, server.url + health_path, "gateway serve", server.output, 30)
+    except RuntimeError:
+        server.stop()
+        raise
+    return server
 
 
 @pytest.fixture(scope="session")

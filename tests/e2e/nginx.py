@@ -12,11 +12,10 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
+from tests.e2e.waiting import wait_until_healthy
 
 NGINX = Path("/usr/sbin/nginx")
 MISSING = (
@@ -121,15 +120,9 @@ def start_nginx(folder: Path, port: int, upstream_port: int, prefix: str = "/gw"
             stderr=subprocess.STDOUT,
         )
     proxy = Nginx(process, port, folder, prefix)
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"nginx exited with {process.returncode}:\n{proxy.logs()}")
-        try:
-            if httpx.get(proxy.gateway_url + "/healthz", timeout=1).status_code == 200:
-                return proxy
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    proxy.stop()
-    raise RuntimeError(f"nginx did not proxy to the gateway in 15 s:\n{proxy.logs()}")
+    try:
+        wait_until_healthy(process, proxy.gateway_url + "/healthz", "nginx", proxy.logs, 15)
+    except RuntimeError:
+        proxy.stop()
+        raise
+    return proxy

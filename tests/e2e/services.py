@@ -38,6 +38,16 @@ def wait_for_port(port: int, up: bool, seconds: float = 20) -> None:
     raise RuntimeError(f"port {port} did not {'open' if up else 'close'} in {seconds} s")
 
 
+def as_postgres(program: str, *args: str, check: bool = True, timeout: float = 60) -> None:
+    """Run one of PostgreSQL's programs as the ``postgres`` user (initdb refuses root)."""
+    subprocess.run(
+        ["runuser", "-u", "postgres", "--", f"{PG_BIN[-1]}/{program}", *args],
+        check=check,
+        capture_output=True,
+        timeout=timeout,
+    )
+
+
 @dataclass
 class OwnPostgres:
     """A throwaway PostgreSQL cluster run as the ``postgres`` user, trust auth on 127.0.0.1."""
@@ -50,21 +60,7 @@ class OwnPostgres:
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/postgres"
 
     def _pg_ctl(self, *args: str) -> None:
-        subprocess.run(
-            [
-                "runuser",
-                "-u",
-                "postgres",
-                "--",
-                f"{PG_BIN[-1]}/pg_ctl",
-                "-D",
-                str(self.data),
-                *args,
-            ],
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )
+        as_postgres("pg_ctl", "-D", str(self.data), *args)
 
     def start(self) -> None:
         options = f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1 -c fsync=off"
@@ -83,45 +79,15 @@ def own_postgres() -> Iterator[OwnPostgres]:
         pytest.skip("needs Debian's postgresql package and root (to run it as 'postgres')")
     data = Path(tempfile.mkdtemp(prefix="gateway-pg-"))
     shutil.chown(data, "postgres", "postgres")
-    subprocess.run(
-        [
-            "runuser",
-            "-u",
-            "postgres",
-            "--",
-            f"{PG_BIN[-1]}/initdb",
-            "-D",
-            str(data),
-            "--auth=trust",
-            "--username=postgres",
-            "-E",
-            "UTF8",
-        ],
-        check=True,
-        capture_output=True,
-        timeout=120,
+    as_postgres(
+        "initdb", "-D", str(data), "--auth=trust", "--username=postgres", "-E", "UTF8", timeout=120
     )
     server = OwnPostgres(data, free_port())
     server.start()
     try:
         yield server
     finally:
-        subprocess.run(
-            [
-                "runuser",
-                "-u",
-                "postgres",
-                "--",
-                f"{PG_BIN[-1]}/pg_ctl",
-                "-D",
-                str(data),
-                "-m",
-                "immediate",
-                "stop",
-            ],
-            capture_output=True,
-            timeout=60,
-        )
+        as_postgres("pg_ctl", "-D", str(data), "-m", "immediate", "stop", check=False)
         shutil.rmtree(data, ignore_errors=True)
 
 
