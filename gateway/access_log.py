@@ -23,6 +23,7 @@ the token or login established.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import json.encoder
 import logging
@@ -56,12 +57,9 @@ def access_line(
     about twice as much. Every string a client could choose goes through the JSON encoder;
     the request id (checked to be ``[A-Za-z0-9._-]``), the time and the numbers need no escaping.
     """
-    second = int(started_at)
-    if second != _second[0]:
-        _second[:] = [second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))]
     millis = int(started_at % 1 * 1000)
     return (
-        f'{{"time":"{_second[1]}.{millis:03d}Z","request_id":"{request_id}",'
+        f'{{"time":"{_utc_second(int(started_at))}.{millis:03d}Z","request_id":"{request_id}",'
         f'"method":{_string(method)},"path":{_string(path)},'
         f'"version":{"null" if version is None else int(version)},'
         f'"route":{"null" if route is None else _string(route)},'
@@ -71,8 +69,11 @@ def access_line(
     )
 
 
-# The second the last line was written in, formatted: strftime costs as much as the rest.
-_second: list[int | str] = [-1, ""]
+@functools.lru_cache(maxsize=4)
+def _utc_second(second: int) -> str:
+    # Lines of one second share it, and strftime costs as much as the rest of a line.
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+
 
 # A str as a quoted, escaped, ASCII-only JSON string: the C function json.dumps ends up calling.
 _string: Callable[[str], str] = json.encoder.encode_basestring_ascii
