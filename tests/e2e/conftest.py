@@ -41,6 +41,7 @@ class Workdir:
 
     path: Path
     env: dict[str, str] = field(default_factory=dict)
+    executable: Path = GATEWAY  # the ``gateway`` command to run, by default this environment's
 
     @classmethod
     def create(cls, path: Path, settings: str = "") -> Workdir:
@@ -57,7 +58,7 @@ class Workdir:
     def gateway(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         """Run the ``gateway`` command in this folder."""
         return subprocess.run(
-            [str(GATEWAY), *args],
+            [str(self.executable), *args],
             cwd=self.path,
             env=self.env,
             input=stdin,
@@ -102,7 +103,7 @@ def start_server(workdir: Workdir, *args: str, health_path: str = "/healthz") ->
     log = workdir.path / f"server-{port}.log"
     with log.open("w") as sink:
         process = subprocess.Popen(
-            [str(GATEWAY), "serve", "--port", str(port), *args],
+            [str(workdir.executable), "serve", "--port", str(port), *args],
             cwd=workdir.path,
             env=workdir.env,
             stdout=sink,
