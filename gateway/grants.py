@@ -50,6 +50,7 @@ async def password_grant(
     )
     if not valid or user is None:
         raise OAuthError("invalid_grant", "Invalid username or password")
+    await services.limiter.login_succeeded(username)  # the account budget counts failures
     offered = requested if requested is not None else set(version.scopes)
     scopes = tuple(sorted(offered & set(user.scope_list)))
     async with services.database.sessions() as session:

@@ -2,9 +2,13 @@
 
 - Logins: every attempt at a token route counts against the account (the ``username``
   parameter, normalised) and against the client address, before any password work, so a flood
-  costs no argon2 time. Successful attempts count too: the check has to be one atomic
-  check-and-count made before the verify, or parallel guesses would all pass a "failures so far"
-  test before any failure was recorded.
+  costs no argon2 time. The check has to be one atomic check-and-count made before the verify,
+  or parallel guesses would all pass a "failures so far" test before any failure was recorded.
+  A right password then gives its account unit back (it is recorded as a success, and each
+  success in the window raises the account's allowance by one), so the account budget counts
+  failures: honest repeated logins are never refused, while an account over its budget is
+  refused before any password work, right password or not. The address budget counts every
+  attempt, because it protects the CPU.
 - Authenticated calls: per version and principal, ``[versions.v<N>] rate_limit`` or
   ``ratelimit.authenticated``.
 
@@ -45,7 +49,7 @@ from typing import Any
 
 import anyio.lowlevel
 from limits import RateLimitItem, parse_many
-from limits.aio.storage import Storage
+from limits.aio.storage import MovingWindowSupport, Storage
 from limits.aio.strategies import (
     MovingWindowRateLimiter,
     SlidingWindowCounterRateLimiter,
@@ -81,6 +85,7 @@ MAX_ACCOUNT_KEY = 64  # longer names cannot be accounts; hash them to bound the 
 LEASE_SHARE = 100  # a lease holds at most 1/LEASE_SHARE of a limit, for 1/LEASE_SHARE of its window
 MAX_LEASE_SECONDS = 1.0
 PRUNE_LEASES_ABOVE = 10_000  # principals with a lease before expired ones are dropped
+MAX_SUCCESSES_COUNTED = 1000  # successful logins per account and window that give a unit back
 
 
 @dataclass(slots=True)
@@ -122,6 +127,10 @@ class RateLimiter:
         shared: bool,
     ) -> None:
         self.storage = storage
+        # Logins are counted on the store's moving windows directly: a success gives a unit
+        # back, which the strategies of ``limits`` have no operation for.
+        assert isinstance(storage, MovingWindowSupport)
+        self._windows: MovingWindowSupport = storage
         self.shared = shared
         self.login_per_account = login_per_account
         self.login_per_address = login_per_address
@@ -159,16 +168,15 @@ class RateLimiter:
         """
         if not self._store_answers():
             raise StoreUnavailableError(self._retry_in())
-        checks = (
-            ("for this account", self.login_per_account, "login-account", account_key(username)),
-            ("from this address", self.login_per_address, "login-address", address_key(address)),
-        )
         refused: list[tuple[str, int]] = []
         try:
-            # Both hits always happen: an attempt counts against the account and the address.
-            for who, limit, *ids in checks:
-                if not await self._logins.hit(limit, *ids):
-                    refused.append((who, await self._retry_after(self._logins, limit, ids)))
+            # Both counts always happen: an attempt counts against the account and the address.
+            if retry_after := await self._count_account_attempt(account_key(username)):
+                refused.append(("for this account", retry_after))
+            ids = ("login-address", address_key(address))
+            if not await self._logins.hit(self.login_per_address, *ids):
+                retry_after = await self._retry_after(self._logins, self.login_per_address, ids)
+                refused.append(("from this address", retry_after))
         except STORE_ERRORS as error:
             self._store_failed(error)
             raise StoreUnavailableError(self._retry_in()) from None
@@ -180,6 +188,35 @@ class RateLimiter:
                 f"Too many login attempts {who}; retry in {retry_after} seconds",
                 retry_after,
             )
+
+    async def login_succeeded(self, username: str) -> None:
+        """Give back the account unit of an attempt whose password was right."""
+        limit = self.login_per_account
+        key = limit.key_for("login-success", account_key(username))
+        try:
+            await self._windows.acquire_entry(key, MAX_SUCCESSES_COUNTED, limit.get_expiry())
+        except STORE_ERRORS as error:  # the login stands; only its unit stays spent
+            self._store_failed(error)
+
+    async def _count_account_attempt(self, account: str) -> int:
+        """Count an attempt against the account; 0 if allowed, else seconds until a unit frees.
+
+        The allowance is the limit plus the successes in the window: reading the successes and
+        counting the attempt are two operations, but successes only ever raise the allowance, so
+        a race can refuse one attempt too many, never let one guess too many through.
+        """
+        limit = self.login_per_account
+        expiry = limit.get_expiry()
+        attempts = limit.key_for("login-account", account)
+        successes = limit.key_for("login-success", account)
+        _, succeeded = await self._windows.get_moving_window(
+            successes, MAX_SUCCESSES_COUNTED, expiry
+        )
+        allowed = limit.amount + succeeded
+        if await self._windows.acquire_entry(attempts, allowed, expiry):
+            return 0
+        oldest, _ = await self._windows.get_moving_window(attempts, allowed, expiry)
+        return max(1, math.ceil(oldest + expiry - time.time()))
 
     def spend_lease(self, version: int, principal: str) -> bool:
         """Count one call from the principal's lease, if it holds a unit; no store operation.

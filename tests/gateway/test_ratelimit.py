@@ -25,6 +25,7 @@ from gateway.ratelimit import (
     account_key,
     address_key,
 )
+from gateway.settings import RateLimitSettings
 from gateway.users import UserStore
 from tests.conftest import PASSWORD, AddUser, bearer, client_for, login
 
@@ -82,20 +83,78 @@ def assert_throttled(response: httpx.Response, window: int = 60) -> None:
 @limits(login_per_account="3/minute", login_per_address="6/minute")
 @pytest.mark.usefixtures("users")
 async def test_per_account_limit_then_per_address_limit(client: httpx.AsyncClient) -> None:
-    # Failed and successful attempts count alike.
+    # Failures spend the account's budget; a right password gives its unit back.
     assert (await attempt(client)).status_code == 400
     assert (await attempt(client, password=PASSWORD)).status_code == 200
     assert (await attempt(client)).status_code == 400
+    assert (await attempt(client)).status_code == 400
+    # Over its budget, the account is refused even the right password.
     throttled = await attempt(client, password=PASSWORD)
     assert_throttled(throttled)
     assert "this account" in throttled.json()["error_description"]
-    # Another account from the same address is allowed until the address has had 6 attempts,
-    # the refused one above included: hammering a throttled account still spends the address's.
+    # The address counts every attempt, successes and the refused one above included: another
+    # account from the same address is allowed until the address has had 6.
     assert (await attempt(client, username="bob", password=PASSWORD)).status_code == 200
-    assert (await attempt(client, username="bob")).status_code == 400
     throttled = await attempt(client, username="bob", password=PASSWORD)
     assert_throttled(throttled)
     assert "this address" in throttled.json()["error_description"]
+
+
+DEFAULTS = RateLimitSettings()
+
+
+@limits(login_per_account=DEFAULTS.login_per_account, login_per_address=DEFAULTS.login_per_address)
+@pytest.mark.usefixtures("users")
+async def test_with_the_default_limits_honest_logins_pass_and_guesses_do_not(
+    client: httpx.AsyncClient,
+) -> None:
+    for _ in range(20):
+        assert (await attempt(client, password=PASSWORD)).status_code == 200
+    responses = [await attempt(client) for _ in range(6)]
+    assert [r.status_code for r in responses] == [400] * 5 + [429]
+    assert_throttled(responses[-1])
+
+
+@limits(login_per_account="3/minute", login_per_address="100/minute")
+@pytest.mark.usefixtures("users")
+async def test_parallel_guesses_spend_the_budget_before_any_verify(
+    client: httpx.AsyncClient,
+) -> None:
+    statuses: list[int] = []
+
+    async def guess() -> None:
+        statuses.append((await attempt(client)).status_code)
+
+    async with anyio.create_task_group() as group:
+        for _ in range(12):
+            group.start_soon(guess)
+    assert sorted(statuses) == [400] * 3 + [429] * 9
+    assert_throttled(await attempt(client, password=PASSWORD))
+
+
+@pytest.fixture(params=["memory", "redis"])
+def store_url(request: pytest.FixtureRequest) -> str:
+    url: str = "memory://" if request.param == "memory" else request.getfixturevalue("redis_url")
+    return url
+
+
+async def test_successes_give_their_unit_back_in_every_store(store_url: str) -> None:
+    url = store_url
+    name = f"user-{uuid.uuid4().hex}"
+    limiter = RateLimiter.from_settings(
+        Settings(ratelimit={"storage_url": url, "login_per_account": "2/minute"})
+    )
+    try:
+        for _ in range(10):
+            await limiter.check_login(name, "192.0.2.1")
+            await limiter.login_succeeded(name)
+        await limiter.check_login(name, "192.0.2.1")
+        await limiter.check_login(name, "192.0.2.1")
+        with pytest.raises(LimitExceededError) as refused:
+            await limiter.check_login(name, "192.0.2.1")
+        assert 1 <= refused.value.retry_after <= 60
+    finally:
+        await limiter.close()
 
 
 @limits(login_per_account="3/minute", login_per_address="100/minute")
@@ -433,15 +492,15 @@ async def test_logins_resume_once_the_store_answers_again(
 ) -> None:
     monkeypatch.setattr(ratelimit, "STORE_RETRY_SECONDS", 0.2)
     limiter = RateLimiter.from_settings(Settings(ratelimit={"login_per_account": "1/minute"}))
-    working = limiter._logins.hit
+    working = limiter.storage.acquire_entry  # type: ignore[attr-defined]
 
     async def down(*args: Any, **kwargs: Any) -> bool:
         raise StorageError(ConnectionError("Connection refused"))
 
-    monkeypatch.setattr(limiter._logins, "hit", down)
+    monkeypatch.setattr(limiter.storage, "acquire_entry", down)
     with pytest.raises(StoreUnavailableError):
         await limiter.check_login("alice", "192.0.2.1")
-    monkeypatch.setattr(limiter._logins, "hit", working)
+    monkeypatch.setattr(limiter.storage, "acquire_entry", working)
     with pytest.raises(StoreUnavailableError):  # not asked again before the retry interval
         await limiter.check_login("alice", "192.0.2.1")
     await anyio.sleep(0.25)
