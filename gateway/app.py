@@ -16,6 +16,7 @@ from collections import ChainMap
 from collections.abc import AsyncIterator, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import (
@@ -36,6 +37,7 @@ from gateway.context import Services, VersionInfo
 from gateway.discovery import discover_versions
 from gateway.dispatch import MountedVersion, VersionDispatcher
 from gateway.docs import ASSETS_PATH, docs_assets
+from gateway.finite_numbers import guard_routes, validation_error_response
 from gateway.index import router as index_router
 from gateway.lifecycle import resolve_versions
 from gateway.migrate import prepare
@@ -54,12 +56,13 @@ from gateway.version_app import move_factory_routes_last
 
 log = logging.getLogger("gateway")
 
-# The handlers every FastAPI app starts with; a gateway handler for the same exception replaces
-# them in every version, while a handler a version module set itself is kept.
-_DEFAULT_HANDLERS = {
-    HTTPException: http_exception_handler,
-    RequestValidationError: request_validation_exception_handler,
-    WebSocketRequestValidationError: websocket_request_validation_exception_handler,
+# The handlers every version app starts with (FastAPI's, and the factory's 422 that can render
+# non-finite numbers); a gateway handler for the same exception replaces them in every version,
+# while a handler a version module set itself is kept.
+_DEFAULT_HANDLERS: dict[Any, tuple[Any, ...]] = {
+    HTTPException: (http_exception_handler,),
+    RequestValidationError: (request_validation_exception_handler, validation_error_response),
+    WebSocketRequestValidationError: (websocket_request_validation_exception_handler,),
 }
 
 
@@ -167,13 +170,14 @@ def _bind(gateway: FastAPI, services: Services, version: VersionInfo, app: FastA
     if app.exception_handlers.get(Exception) is None:
         app.add_exception_handler(Exception, internal_error)
     move_factory_routes_last(app)
+    guard_routes(app)  # after the module added its routes: every one of them is checked
 
 
 def _share_exception_handlers(gateway: FastAPI, apps: Iterable[FastAPI]) -> None:
     for app in apps:
         for key, handler in gateway.exception_handlers.items():
             current = app.exception_handlers.get(key)
-            if current is None or current is _DEFAULT_HANDLERS.get(key):
+            if current is None or current in _DEFAULT_HANDLERS.get(key, ()):
                 app.exception_handlers[key] = handler
 
 

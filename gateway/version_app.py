@@ -12,11 +12,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from starlette.routing import BaseRoute, Host, Match
 from starlette.types import Scope
 
 from gateway.docs import add_docs_routes
+from gateway.finite_numbers import validation_error_response
 from gateway.grants import TokenResponse
 from gateway.jwks import JWKS_PATH, jwks
 from gateway.revoke_endpoint import REVOKE_OPENAPI, revoke_endpoint
@@ -57,6 +59,7 @@ def create_version_app(
     )
     setattr(app.state, FACTORY_MARK, dict(scopes or {}))
     app.add_exception_handler(BearerError, bearer_error_response)
+    app.add_exception_handler(RequestValidationError, validation_error_response)
     app.add_api_route(
         "/token",
         token_endpoint,
