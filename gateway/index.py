@@ -4,10 +4,9 @@
 
 from __future__ import annotations
 
-import html
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 from fastapi import APIRouter, Request
@@ -15,11 +14,14 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.context import Services, VersionInfo
+from gateway.index_page import WITH_CALLERS, UsageOverview, render_index
 from gateway.lifecycle import iso_day
 from gateway.usage import VersionActivity
+from gateway.usage_overview import requests_per_day, top_callers
 
 log = logging.getLogger("gateway")
 READY_TIMEOUT_SECONDS = 2.0
+T = TypeVar("T")
 
 router = APIRouter()
 
@@ -40,15 +42,24 @@ def version_entry(version: VersionInfo, root_path: str) -> dict[str, Any]:
     }
 
 
-async def _listing(request: Request) -> list[dict[str, Any]]:
-    services: Services = request.app.state.gateway
-    root_path = request.scope.get("root_path", "")
+# What an unreadable database looks like to a read of the counts: driver, SQLAlchemy or the OS.
+USAGE_UNAVAILABLE = (SQLAlchemyError, OSError)
+
+
+async def _counts_or_none(read: Callable[[], Awaitable[T]]) -> T | None:
     try:
-        activity = await services.usage.recent()
-    except SQLAlchemyError as error:
+        return await read()
+    except USAGE_UNAVAILABLE as error:
         # The listing matters more than its counts: serve it without them.
         log.warning("usage counts unavailable: %s", type(error).__name__)
-        activity = None
+        return None
+
+
+async def _listing(request: Request) -> tuple[list[dict[str, Any]], bool]:
+    """The entries of ``/versions``, and whether their usage counts could be read."""
+    services: Services = request.app.state.gateway
+    root_path = request.scope.get("root_path", "")
+    activity = await _counts_or_none(services.usage.recent)
     entries = []
     for version in services.versions:
         entry = version_entry(version, root_path)
@@ -57,7 +68,13 @@ async def _listing(request: Request) -> list[dict[str, Any]]:
         last = counted.last_called if counted else None
         entry["last_called"] = last.isoformat(timespec="seconds") if last else None
         entries.append(entry)
-    return entries
+    return entries, activity is not None
+
+
+async def _overview(services: Services) -> UsageOverview:
+    watched = [v.number for v in services.versions if v.status in WITH_CALLERS]
+    daily = await requests_per_day(services.usage)
+    return UsageOverview(daily, await top_callers(services.database, watched))
 
 
 @router.get("/docs", include_in_schema=False)
@@ -73,40 +90,20 @@ async def default_docs(request: Request) -> Response:
 @router.get("/versions", tags=["gateway"])
 async def list_versions(request: Request) -> dict[str, list[dict[str, Any]]]:
     """Every mounted version with its status and the URLs of its docs, schema and token route."""
-    return {"versions": await _listing(request)}
+    listing, _ = await _listing(request)
+    return {"versions": listing}
 
 
 @router.get("/", tags=["gateway"], response_model=None)
 async def index(request: Request) -> Response:
     """The version index: an HTML page for browsers, JSON for ``Accept: application/json``."""
-    listing = await _listing(request)
+    listing, counted = await _listing(request)
     if "text/html" not in request.headers.get("accept", ""):
         return JSONResponse({"versions": listing})
-    rows = "\n".join(
-        '<tr><td>v{number}</td><td>{status}</td><td><a href="{docs}">Swagger UI</a> · '
-        '<a href="{redoc}">ReDoc</a> · <a href="{openapi}">OpenAPI</a></td>'
-        "<td><code>{token}</code></td></tr>".format(
-            number=entry["number"],
-            status=html.escape(_status_text(entry)),
-            docs=html.escape(entry["docs_url"]),
-            redoc=html.escape(entry["redoc_url"]),
-            openapi=html.escape(entry["openapi_url"]),
-            token=html.escape(entry["token_url"]),
-        )
-        for entry in listing
-    )
-    return HTMLResponse(INDEX_PAGE.format(rows=rows))
-
-
-def _status_text(entry: dict[str, Any]) -> str:
-    text = str(entry["status"])
-    if entry["deprecated_at"]:
-        text += f" since {entry['deprecated_at']}"
-    if entry["sunset"]:
-        text += f", sunset {entry['sunset']}"
-    if entry["successor"] and entry["status"] in ("deprecated", "retired"):
-        text += f"; use v{entry['successor']}"
-    return text
+    services: Services = request.app.state.gateway
+    # Not tried again when the counts just failed: one slow database is wait enough.
+    usage = await _counts_or_none(lambda: _overview(services)) if counted else None
+    return HTMLResponse(render_index(listing, usage))
 
 
 @router.get("/healthz", tags=["gateway"])
@@ -142,27 +139,3 @@ async def _probe(name: str, probe: Callable[[], Awaitable[None]], results: dict[
         results[name] = "unreachable"
     else:
         results[name] = "ok"
-
-
-INDEX_PAGE = """<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>API versions</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 56rem; color: #222; }}
-table {{ border-collapse: collapse; width: 100%; }}
-td, th {{ border-bottom: 1px solid #ddd; padding: .5rem; text-align: left; }}
-</style>
-</head>
-<body>
-<h1>API versions</h1>
-<table>
-<thead><tr><th>Version</th><th>Status</th><th>Docs</th><th>Token URL</th></tr></thead>
-<tbody>
-{rows}
-</tbody>
-</table>
-</body>
-</html>
-"""

@@ -153,6 +153,10 @@ class UsageRecorder:
         """Requests counted but not yet written."""
         return sum(count.requests for count in self._pending.values())
 
+    def pending_counts(self) -> list[tuple[int, datetime, int]]:
+        """The counts not yet written, as (version, hour, requests) per principal and hour."""
+        return [(version, hour, c.requests) for (version, _, hour), c in self._pending.items()]
+
     async def start(self) -> None:
         """Start writing the counts every ``flush_seconds`` in a background task."""
         if self._task is None:
