@@ -5,6 +5,7 @@ tool, is written in Go), so this is a small hand-written comparison of what clie
 OpenAPI 3.0 and 3.1 documents as FastAPI writes them:
 
 - paths and operations: a removed one breaks clients, a new one does not;
+- operationIds: SDK generators name their methods after them, so a changed or removed one breaks;
 - what clients send (parameters, request bodies): the new document must accept everything the old
   one did, so a new required input, a narrower type or a removed enum value breaks;
 - what clients read (2xx response bodies): the new document must send only what old clients
@@ -108,6 +109,14 @@ class _Comparison:
     def operation(
         self, where: str, old: tuple[Schema, Schema], new: tuple[Schema, Schema]
     ) -> Iterator[Change]:
+        old_id, new_id = old[1].get("operationId"), new[1].get("operationId")
+        if old_id != new_id:
+            what = f"operationId changed from {old_id!r} to {new_id!r}"
+            if old_id is None or new_id is None:
+                what = (
+                    f"operationId {old_id or new_id!r} {'added' if old_id is None else 'removed'}"
+                )
+            yield Change(where, what, old_id is not None)
         old_params, new_params = _parameters(self.old, *old), _parameters(self.new, *new)
         for place, name in {**old_params, **new_params}:
             part = _Part(where, f"{place} parameter '{name}'", "request")

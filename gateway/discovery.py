@@ -2,8 +2,9 @@
 entry points in the group ``gateway.versions`` (named ``v<N>``) from installed distributions.
 
 Every candidate is validated here, and a bad one is reported by file and cause in one line:
-it fails to import, it has no ``app``, its ``app`` was not made with ``create_version_app``, or
-its number is already taken. Modules whose names start with ``_`` are shared code, never versions.
+it fails to import, it has no ``app``, its ``app`` was not made with ``create_version_app``, two
+of its operations share an operationId (an SDK would get two methods of one name), or its number
+is already taken. Modules whose names start with ``_`` are shared code, never versions.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from fastapi import FastAPI
 
 from gateway.errors import VersionLoadError
 from gateway.settings import VersionsSettings
-from gateway.version_app import declared_scopes
+from gateway.version_app import declared_scopes, repeated_operation_id
 
 ENTRY_POINT_GROUP = "gateway.versions"
 VERSION_NAME = re.compile(r"^v([1-9][0-9]*)$")
@@ -92,6 +93,12 @@ def _load(candidate: Candidate) -> DiscoveredVersion:
         raise VersionLoadError(
             f"{candidate.source}: 'app' is a {type(app).__name__}, not an app made with "
             "gateway.create_version_app(...)"
+        )
+    if repeated := repeated_operation_id(app):
+        operation_id, first, second = repeated
+        raise VersionLoadError(
+            f"{candidate.source}: {first} and {second} both have operationId {operation_id!r}; "
+            "rename one route's function or give it operation_id=..."
         )
     return DiscoveredVersion(candidate.number, candidate.source, app, scopes)
 

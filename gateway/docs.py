@@ -5,6 +5,12 @@
   the page and Authorize posts to this version's own token route, behind a proxy prefix too).
 - The shared bearer scheme is renamed to the version's own scheme, so Swagger UI's persisted
   authorization of one version never leaks into another version's page on the same origin.
+- Schemas that share a title get titles of their own. pydantic describes a model twice when what
+  it accepts differs from what it sends (``Price-Input`` and ``Price-Output``, both titled
+  ``Price``), and SDK generators name their classes by title, so they would make one class of
+  two and leave out what uses the other. Both descriptions are kept: FastAPI's
+  ``separate_input_output_schemas=False`` would describe responses by what the model accepts, a
+  wider type than it sends (a decimal sent as a string would read as ``number | string``).
 - Swagger UI and ReDoc load their scripts, styles and favicon from ``/docs-assets`` (shipped by the
   ``fastapi-offline`` package) and never from a CDN: the docs work with no internet access.
 """
@@ -12,6 +18,8 @@
 from __future__ import annotations
 
 import copy
+import re
+from collections import Counter
 from collections.abc import Sequence
 from importlib.resources import files
 from typing import Any
@@ -44,8 +52,20 @@ def contract_document(app: FastAPI, version: VersionInfo) -> dict[str, Any]:
     without anything that depends on where it is served or on its lifecycle."""
     base: dict[str, Any] | None = getattr(app.state, "openapi_contract", None)
     if base is None:
-        base = app.state.openapi_contract = _factory_first(_rename_scheme(app.openapi(), version))
+        document = _distinct_titles(_rename_scheme(app.openapi(), version))
+        base = app.state.openapi_contract = _factory_first(document)
     return base
+
+
+def _distinct_titles(document: dict[str, Any]) -> dict[str, Any]:
+    # ``_rename_scheme`` made ``document`` a copy of FastAPI's cached one: it may be changed here.
+    schemas = document.get("components", {}).get("schemas", {})
+    titles = Counter(schema.get("title") for schema in schemas.values())
+    for name, schema in schemas.items():
+        if schema.get("title") and titles[schema["title"]] > 1:
+            # ``Price-Input`` -> ``PriceInput``: the name, as the class name a generator makes.
+            schema["title"] = "".join(p[:1].upper() + p[1:] for p in re.split(r"[\W_]+", name))
+    return document
 
 
 def _factory_first(document: dict[str, Any]) -> dict[str, Any]:

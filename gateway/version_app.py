@@ -4,6 +4,11 @@
 docs, OpenAPI document and error handlers. It knows nothing of its own number: the gateway learns
 that from the module's name (``v3.py`` is version 3) and tells the app when it mounts it, so
 copying a version module to a new name yields a working new version with no edit.
+
+Each operation's ``operationId`` is its route's name (the endpoint function's, unless the route
+was given ``name=``) instead of FastAPI's default, which adds the path and the method: SDK
+generators make their method names from it, so ``list_items`` stays ``list_items`` in every
+version that has it, whatever its path.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
+from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute, Host, Match
 from starlette.types import Scope
 
@@ -46,8 +52,10 @@ def create_version_app(
 
     ``scopes`` maps each OAuth2 scope the version's routes may require to a description; the token
     route grants only these, and Swagger UI's Authorize dialog lists them. Other keyword
-    arguments go to ``FastAPI`` (for example ``openapi_tags``).
+    arguments go to ``FastAPI`` (for example ``openapi_tags``, or a
+    ``generate_unique_id_function`` of the module's own for its operationIds).
     """
+    fastapi_options.setdefault("generate_unique_id_function", route_name)
     app = FastAPI(
         title=title,
         description=description,
@@ -67,6 +75,7 @@ def create_version_app(
         response_model=TokenResponse,
         responses=TOKEN_RESPONSES,
         openapi_extra=TOKEN_OPENAPI,
+        operation_id="get_token",
         summary="Get an access token (OAuth2 password or refresh token grant)",
         tags=["auth"],
     )
@@ -75,6 +84,7 @@ def create_version_app(
         revoke_endpoint,
         methods=["POST"],
         openapi_extra=REVOKE_OPENAPI,
+        operation_id="revoke_token",
         summary="Revoke an access or refresh token (RFC 7009)",
         tags=["auth"],
     )
@@ -94,6 +104,28 @@ def create_version_app(
     app.add_route("/", version_root, include_in_schema=False)
     setattr(app.state, FACTORY_ROUTES, list(app.router.routes))
     return app
+
+
+def route_name(route: APIRoute) -> str:
+    """A route's operationId when it sets none: its name, by default its function's name."""
+    return route.name
+
+
+def repeated_operation_id(app: FastAPI) -> tuple[str, str, str] | None:
+    """The first operationId two operations of ``app`` share, with both operations
+    (``GET /items/``), or ``None``. FastAPI itself only warns and writes the duplicate."""
+    first: dict[str, str] = {}
+    for route in app.routes:
+        if not isinstance(route, APIRoute) or not route.include_in_schema:
+            continue
+        extra = route.openapi_extra or {}
+        operation_id = extra.get("operationId") or route.operation_id or route.unique_id
+        for method in sorted(route.methods or ()):
+            operation = f"{method} {route.path_format}"
+            if operation_id in first:
+                return operation_id, first[operation_id], operation
+            first[operation_id] = operation
+    return None
 
 
 def move_factory_routes_last(app: FastAPI) -> bool:

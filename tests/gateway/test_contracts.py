@@ -84,6 +84,29 @@ def test_removed_operation_is_breaking_and_a_new_one_is_not() -> None:
     )
 
 
+def test_changed_or_removed_operation_id_is_breaking_and_a_new_one_is_not() -> None:
+    # SDK generators name their methods after operationIds: a new name renames the method.
+    def listing(operation_id: str | None) -> Doc:
+        operation: Doc = {"responses": {"200": {"description": "OK"}}}
+        if operation_id is not None:
+            operation["operationId"] = operation_id
+        return {"openapi": "3.1.0", "paths": {"/items/": {"get": operation}}}
+
+    assert changes(listing("list_items"), listing("get_items")) == (
+        ["GET /items/: operationId changed from 'list_items' to 'get_items'"],
+        [],
+    )
+    assert changes(listing("list_items"), listing(None)) == (
+        ["GET /items/: operationId 'list_items' removed"],
+        [],
+    )
+    assert changes(listing(None), listing("list_items")) == (
+        [],
+        ["GET /items/: operationId 'list_items' added"],
+    )
+    assert changes(listing("list_items"), listing("list_items")) == ([], [])
+
+
 def test_identical_documents_have_no_changes() -> None:
     class Item(BaseModel):
         id: int
@@ -314,10 +337,10 @@ def test_removed_request_field_breaks_only_where_unknown_fields_are_refused() ->
 def test_new_required_parameter_is_breaking_and_a_new_optional_one_is_not() -> None:
     old, new = FastAPI(), FastAPI()
 
-    @old.get("/items/")
+    @old.get("/items/", operation_id="list_items")
     async def before(limit: int = 10) -> None: ...
 
-    @new.get("/items/")
+    @new.get("/items/", operation_id="list_items")
     async def after(
         owner: str,
         x_tenant: str = Header(),
@@ -337,10 +360,10 @@ def test_new_required_parameter_is_breaking_and_a_new_optional_one_is_not() -> N
 def test_optional_parameter_becoming_required_is_breaking() -> None:
     old, new = FastAPI(), FastAPI()
 
-    @old.get("/items/")
+    @old.get("/items/", operation_id="list_items")
     async def before(limit: int = 10) -> None: ...
 
-    @new.get("/items/")
+    @new.get("/items/", operation_id="list_items")
     async def after(limit: int) -> None: ...
 
     assert changes(old, new)[0] == ["GET /items/: query parameter 'limit': now required"]

@@ -190,6 +190,18 @@ def test_check_fails_when_a_released_version_loses_a_response_field(released: Re
     )
 
 
+def test_check_fails_when_a_released_operation_changes_its_operation_id(
+    released: Released,
+) -> None:
+    # A renamed route function renames the operation, and the method of every generated SDK.
+    released(edits={"v2/__init__.py": [("async def read_item(", "async def get_item(")]})
+    result = run("check")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[1:] == [
+        "v2: breaking: GET /items/{item_id}: operationId changed from 'read_item' to 'get_item'"
+    ]
+
+
 def test_check_reports_json_for_scripts(released: Released) -> None:
     released(edits=WITHOUT_TAGS)
     result = run("check", "--json")
