@@ -244,6 +244,11 @@ class CorsSettings(_Section):
         return self
 
 
+class MetricsSettings(_Section):
+    # When set, GET /metrics needs "Authorization: Bearer <token>"; keep it in the environment.
+    token: SecretStr | None = Field(default=None, min_length=16)
+
+
 class Settings(BaseSettings):
     """All of the gateway's settings, one section per TOML table."""
 
@@ -260,6 +265,7 @@ class Settings(BaseSettings):
     versions: VersionsSettings = Field(default_factory=VersionsSettings)
     ratelimit: RateLimitSettings = Field(default_factory=RateLimitSettings)
     cors: CorsSettings = Field(default_factory=CorsSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
 
     @classmethod
     def settings_customise_sources(
