@@ -11,6 +11,7 @@ import os
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -20,6 +21,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    IPvAnyNetwork,
     SecretStr,
     ValidationError,
     model_validator,
@@ -45,6 +47,8 @@ DEFAULT_SETTINGS_FILE = Path("settings.toml")
 MIN_HMAC_KEY_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}
 VERSION_KEY = re.compile(r"^v([1-9][0-9]*)$")
 
+LOOPBACK: tuple[IPvAnyNetwork, ...] = (IPv4Network("127.0.0.1/32"), IPv6Network("::1/128"))
+
 VersionStatus = Literal["preview", "stable", "deprecated", "retired"]
 
 
@@ -63,6 +67,17 @@ class ServerSettings(_Section):
     environment: Literal["local", "production"] = "local"
     # One JSON line per request on the "gateway.access" logger.
     access_log: bool = True
+    # Proxies whose X-Forwarded-For and X-Forwarded-Proto are believed: the client address (and
+    # so every per-address limit) is then the one they forwarded. uvicorn's default: loopback.
+    trusted_proxies: list[IPvAnyNetwork] = Field(default_factory=lambda: list(LOOPBACK))
+
+    @property
+    def forwarded_allow_ips(self) -> list[str]:
+        """``trusted_proxies`` as uvicorn's ``forwarded_allow_ips``: addresses, or networks."""
+        return [
+            str(net.network_address) if net.prefixlen == net.max_prefixlen else str(net)
+            for net in self.trusted_proxies
+        ]
 
     @model_validator(mode="after")
     def _normalise_root_path(self) -> ServerSettings:

@@ -154,3 +154,19 @@ def test_the_settings_file_variable_is_not_a_setting(
     monkeypatch.setenv("GATEWAY_SETTINGS", str(settings_toml))
     monkeypatch.setenv("GATEWAY_SERVER", '{"port": 9300}')  # a whole section as JSON
     assert load_settings().server.port == 9300
+
+
+def test_trusted_proxies_are_addresses_or_networks_given_to_uvicorn(
+    settings_toml: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert load_settings(settings_toml).server.forwarded_allow_ips == ["127.0.0.1", "::1"]
+    monkeypatch.setenv("GATEWAY_SERVER__TRUSTED_PROXIES", '["10.1.0.0/16", "192.0.2.7"]')
+    server = load_settings(settings_toml).server
+    assert server.forwarded_allow_ips == ["10.1.0.0/16", "192.0.2.7"]
+    monkeypatch.setenv("GATEWAY_SERVER__TRUSTED_PROXIES", '["10.1.0.1/16", "proxy.local"]')
+    with pytest.raises(SettingsError) as raised:
+        load_settings(settings_toml)
+    assert "server.trusted_proxies.0: value is not a valid IPv4 or IPv6 network" in str(
+        raised.value
+    )
+    assert "server.trusted_proxies.1: value is not a valid" in str(raised.value)
