@@ -259,6 +259,11 @@ class CorsSettings(_Section):
         return self
 
 
+class UsageSettings(_Section):
+    # Hourly usage rows older than this are deleted; reports reach back at most this far.
+    retention_days: int = Field(default=400, ge=1)
+
+
 class MetricsSettings(_Section):
     # When set, GET /metrics needs "Authorization: Bearer <token>"; keep it in the environment.
     token: SecretStr | None = Field(default=None, min_length=16)
@@ -280,6 +285,7 @@ class Settings(BaseSettings):
     versions: VersionsSettings = Field(default_factory=VersionsSettings)
     ratelimit: RateLimitSettings = Field(default_factory=RateLimitSettings)
     cors: CorsSettings = Field(default_factory=CorsSettings)
+    usage: UsageSettings = Field(default_factory=UsageSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
 
     @classmethod
