@@ -25,7 +25,12 @@ from tests.postgres import fresh_database
 
 pytestmark = pytest.mark.anyio
 
-NOW = datetime.now(UTC)
+
+def now() -> datetime:
+    # Per call, not per import: the whole suite can run for minutes before these tests do.
+    return datetime.now(UTC)
+
+
 RETENTION = timedelta(days=400)
 
 
@@ -49,12 +54,12 @@ async def count(database: Database, model: type[Base]) -> int:
 
 
 def usage_row(age: timedelta, principal: str = "alice") -> VersionUsage:
-    hour = hour_of(NOW - age)
+    hour = hour_of(now() - age)
     return VersionUsage(version=1, principal=principal, hour=hour, requests=3, last_seen=hour)
 
 
 def revocation(expires_at: datetime, token_id: str) -> Revocation:
-    return Revocation(token_id=token_id, expires_at=expires_at, created_at=NOW)
+    return Revocation(token_id=token_id, expires_at=expires_at, created_at=now())
 
 
 async def test_usage_rows_past_the_retention_go_and_newer_ones_stay(database: Database) -> None:
@@ -76,9 +81,9 @@ async def test_a_revocation_stays_until_its_token_cannot_be_accepted(database: D
     revocations = RevocationList(database, leeway=timedelta(minutes=5))
     await add(
         database,
-        revocation(NOW - timedelta(minutes=10), "expired"),
-        revocation(NOW - timedelta(minutes=1), "within-leeway"),
-        revocation(NOW + timedelta(minutes=10), "live"),
+        revocation(now() - timedelta(minutes=10), "expired"),
+        revocation(now() - timedelta(minutes=1), "within-leeway"),
+        revocation(now() + timedelta(minutes=10), "live"),
     )
     assert await revocations.purge() == 1
     await revocations.refresh()
@@ -105,8 +110,8 @@ async def test_expired_refresh_tokens_go_and_replay_detection_still_holds(
         username="alice",
         version=1,
         scopes="",
-        issued_at=NOW - timedelta(days=20),
-        expires_at=NOW - timedelta(days=6),
+        issued_at=now() - timedelta(days=20),
+        expires_at=now() - timedelta(days=6),
     )
     await add(database, old)
     assert await prune_expired(database) == 1
@@ -126,7 +131,7 @@ async def test_the_schedule_prunes_at_start_and_then_every_interval(database: Da
     try:
         await until_empty(database, VersionUsage)
         # Rows that grow old while it runs go in a later round.
-        await add(database, usage_row(RETENTION * 2, "later"), revocation(NOW, "expired"))
+        await add(database, usage_row(RETENTION * 2, "later"), revocation(now(), "expired"))
         await until_empty(database, VersionUsage)
         await until_empty(database, Revocation)
     finally:
@@ -156,7 +161,9 @@ async def test_instances_pruning_at_once_on_postgresql_delete_each_row_once() ->
         try:
             await database.create_tables()
             await add(database, *(usage_row(RETENTION * 2, f"p{n}") for n in range(200)))
-            await add(database, *(revocation(NOW - timedelta(hours=1), f"t{n}") for n in range(50)))
+            await add(
+                database, *(revocation(now() - timedelta(hours=1), f"t{n}") for n in range(50))
+            )
             rounds = [
                 Housekeeping(database, RevocationList(database), RETENTION).prune()
                 for _ in range(4)
