@@ -38,6 +38,7 @@ from gateway.discovery import discover_versions
 from gateway.dispatch import MountedVersion, VersionDispatcher
 from gateway.docs import ASSETS_PATH, docs_assets
 from gateway.finite_numbers import guard_routes, validation_error_response
+from gateway.housekeeping import Housekeeping
 from gateway.index import router as index_router
 from gateway.lifecycle import resolve_versions
 from gateway.migrate import prepare
@@ -106,7 +107,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings=settings,
         database=database,
         usage=UsageRecorder(database),
-        revocations=RevocationList(database),
+        revocations=RevocationList(
+            database, leeway=timedelta(seconds=settings.auth.leeway_seconds)
+        ),
         limiter=RateLimiter.from_settings(settings),  # parses every limit: bad ones stop here
         passwords=Passwords(),
         tokens=Tokens(
@@ -129,6 +132,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for version, found in zip(versions, discovered, strict=True):
         _bind(gateway, services, version, found.app)
     gateway.state.gateway = services
+    gateway.state.housekeeping = Housekeeping(
+        database, services.revocations, timedelta(days=settings.usage.retention_days)
+    )
     gateway.state.versions = versions
     gateway.state.version_apps = {
         version.name: found.app for version, found in zip(versions, discovered, strict=True)
@@ -189,6 +195,8 @@ async def _lifespan(gateway: FastAPI) -> AsyncIterator[None]:
     await prepare(services.database, services.settings)
     await services.usage.start()
     await services.revocations.start()
+    housekeeping: Housekeeping = gateway.state.housekeeping
+    await housekeeping.start()
     await services.passwords.warm_up()
     await _hint_first_user(services, gateway.state.versions)
     async with AsyncExitStack() as stack:
@@ -204,6 +212,7 @@ async def _lifespan(gateway: FastAPI) -> AsyncIterator[None]:
             services.database.display_url,
         )
         yield
+    await housekeeping.stop()
     await services.revocations.stop()
     await services.usage.stop()
     await services.limiter.close()

@@ -114,6 +114,9 @@ def serve(
         "log_level": settings.server.log_level,
         # The gateway writes its own JSON access log, without query strings that may hold tokens.
         "access_log": False,
+        # Every worker gets these through uvicorn's config; they replace FORWARDED_ALLOW_IPS.
+        "proxy_headers": True,
+        "forwarded_allow_ips": settings.server.forwarded_allow_ips,
     }
     if settings.server.workers == 1 and not reload:
         uvicorn.run(app, **options)

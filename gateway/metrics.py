@@ -16,6 +16,9 @@ custom collector at scrape time: a labelled ``Counter.inc`` and ``Histogram.obse
 and validate on every call, several microseconds on every request for numbers read once every
 few seconds. Token counts are rare and stay ordinary ``Counter`` objects.
 
+``metrics.token``, when set, is a bearer token the scraper must send (Prometheus'
+``authorization: credentials``); without it ``/metrics`` is open, for the proxy to restrict.
+
 Each worker process (``gateway serve --workers N``) counts on its own and a scrape sees one of
 them. prometheus_client's multiprocess mode (``PROMETHEUS_MULTIPROC_DIR``) would merge them; it
 is not supported here yet: it needs the directory set before import, a ``MultiProcessCollector``
@@ -24,6 +27,7 @@ in the endpoint and clean-up of dead workers' files.
 
 from __future__ import annotations
 
+import hmac
 from bisect import bisect_left
 from collections.abc import Iterator
 from contextvars import ContextVar
@@ -107,7 +111,8 @@ class RequestCollector(Collector):
 class GatewayMetrics:
     """The gateway's metrics, on a registry of their own."""
 
-    def __init__(self) -> None:
+    def __init__(self, token: str | None = None) -> None:
+        self._expected = f"Bearer {token}".encode() if token else None
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = RequestCollector()
         self.registry.register(self.requests)
@@ -140,10 +145,24 @@ class GatewayMetrics:
 
     async def endpoint(self, request: Request) -> Response:
         """``GET /metrics``: the Prometheus text format, or OpenMetrics when the scraper asks."""
+        if not self._authorised(request):
+            return Response(
+                "A bearer token is required for /metrics\n",
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+            )
         encode, content_type = choose_encoder(request.headers.get("accept", ""))
         # Rendering is CPU work proportional to the number of series: keep it off the loop.
         body = await run_in_threadpool(encode, self.registry)
         return Response(body, headers={"Content-Type": content_type})
+
+    def _authorised(self, request: Request) -> bool:
+        if self._expected is None:
+            return True
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        given = f"Bearer {token.strip()}" if scheme.lower() == "bearer" else ""
+        # In constant time, so the response time tells a guesser nothing about the token.
+        return hmac.compare_digest(given.encode(), self._expected)
 
 
 current_metrics: ContextVar[GatewayMetrics | None] = ContextVar("gateway_metrics", default=None)

@@ -51,7 +51,8 @@ def install_observability(gateway: FastAPI, settings: Settings) -> None:
     last wraps the others, and this one must see every request and every response.
     """
     install_request_id_records()
-    metrics = GatewayMetrics()
+    token = settings.metrics.token
+    metrics = GatewayMetrics(token.get_secret_value() if token else None)
     gateway.state.metrics = metrics
     gateway.add_route(METRICS_PATH, metrics.endpoint, methods=["GET"], include_in_schema=False)
     gateway.add_middleware(

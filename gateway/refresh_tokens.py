@@ -7,6 +7,9 @@ clients share it): the whole family is revoked, and so are the access tokens iss
 
 Only a SHA-256 of each token is stored: the tokens carry 256 random bits, so a fast hash is as
 safe as a slow one, and a stolen database yields no usable token.
+
+Expired rows are deleted (``prune_expired``): an expired token is refused before it is marked
+used, so it never takes part in replay detection, which concerns unexpired tokens only.
 """
 
 from __future__ import annotations
@@ -17,11 +20,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ForeignKey, Integer, String, select, update
+from sqlalchemy import ForeignKey, Integer, String, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gateway.storage import Base, UTCDateTime
+from gateway.storage import Base, Database, UTCDateTime
 
 
 class RefreshToken(Base):
@@ -56,6 +59,25 @@ class Rotation:
     scopes: tuple[str, ...]
     family: str
     refresh_token: str
+
+
+# A rotation checks expiry, then marks the row used: a row is deleted only well after it
+# expired, so no rotation that saw it unexpired can find it gone.
+PRUNE_AFTER = timedelta(hours=1)
+
+
+async def prune_expired(database: Database, now: datetime | None = None) -> int:
+    """Delete the refresh tokens that expired more than ``PRUNE_AFTER`` ago; return how many.
+
+    One idempotent ``DELETE ... WHERE expires_at <= cutoff``, safe on several instances at once.
+    """
+    cutoff = (now or _now()) - PRUNE_AFTER
+    async with database.sessions() as session:
+        result = await session.execute(
+            delete(RefreshToken).where(RefreshToken.expires_at <= cutoff)
+        )
+        await session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def digest(token: str) -> str:

@@ -6,6 +6,9 @@ expires, its ``jti`` (or the refresh-token ``family`` it came from) is written t
 the request path is a set look-up, and polls the table for new rows every half second
 (``POLL_SECONDS``): a revocation made on one instance is enforced on all of them within a second.
 If the database cannot be polled, the instance keeps the list it has and tries again.
+
+A token is accepted up to ``auth.leeway_seconds`` after its ``exp``, so a revocation is kept,
+in memory and in the table, until that long after the expiry it was written with.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextlib import suppress
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Integer, String, delete, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -40,9 +43,16 @@ class Revocation(Base):
 class RevocationList:
     """This instance's view of the revocations, kept current by polling the database."""
 
-    def __init__(self, database: Database, poll_seconds: float = POLL_SECONDS) -> None:
+    def __init__(
+        self,
+        database: Database,
+        poll_seconds: float = POLL_SECONDS,
+        *,
+        leeway: timedelta = timedelta(0),
+    ) -> None:
         self.database = database
         self.poll_seconds = poll_seconds
+        self.leeway = leeway
         self._token_ids: dict[str, datetime] = {}
         self._families: dict[str, datetime] = {}
         self._last_id = 0
@@ -72,7 +82,7 @@ class RevocationList:
 
     async def refresh(self) -> None:
         """Load the revocations written since the last look (by any instance)."""
-        now = datetime.now(UTC)
+        now = datetime.now(UTC) - self.leeway
         async with self.database.sessions() as session:
             rows = (
                 await session.scalars(
@@ -87,10 +97,15 @@ class RevocationList:
         self._forget_expired(now)
 
     async def purge(self) -> int:
-        """Delete the rows whose tokens have all expired; returns how many went."""
+        """Delete the rows whose tokens can no longer be accepted; returns how many went.
+
+        One idempotent ``DELETE ... WHERE expires_at <= cutoff``: safe to run on several
+        instances at once, and new revocations (expiring later) are never in its way.
+        """
+        cutoff = datetime.now(UTC) - self.leeway
         async with self.database.sessions() as session:
             result = await session.execute(
-                delete(Revocation).where(Revocation.expires_at <= datetime.now(UTC))
+                delete(Revocation).where(Revocation.expires_at <= cutoff)
             )
             await session.commit()
         return int(getattr(result, "rowcount", 0) or 0)

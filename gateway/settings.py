@@ -6,9 +6,12 @@ The object is built once, by the CLI or by ``create_app``; nothing reads setting
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -18,10 +21,12 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    IPvAnyNetwork,
     SecretStr,
     ValidationError,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -31,11 +36,18 @@ from pydantic_settings import (
 
 from gateway.errors import SettingsError
 
+ENV_PREFIX = "GATEWAY_"
 SETTINGS_ENV = "GATEWAY_SETTINGS"
+# The gateway's variables that are not settings; every other GATEWAY_* names one.
+NOT_SETTINGS = frozenset({SETTINGS_ENV})
+# The error type of a problem whose message names its key itself ("auth.secret_key is ...").
+NAMED_KEY = "named_key"
 DEFAULT_SETTINGS_FILE = Path("settings.toml")
 # RFC 7518 3.2: an HMAC key must be at least as long as the hash output.
 MIN_HMAC_KEY_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}
 VERSION_KEY = re.compile(r"^v([1-9][0-9]*)$")
+
+LOOPBACK: tuple[IPvAnyNetwork, ...] = (IPv4Network("127.0.0.1/32"), IPv6Network("::1/128"))
 
 VersionStatus = Literal["preview", "stable", "deprecated", "retired"]
 
@@ -55,6 +67,17 @@ class ServerSettings(_Section):
     environment: Literal["local", "production"] = "local"
     # One JSON line per request on the "gateway.access" logger.
     access_log: bool = True
+    # Proxies whose X-Forwarded-For and X-Forwarded-Proto are believed: the client address (and
+    # so every per-address limit) is then the one they forwarded. uvicorn's default: loopback.
+    trusted_proxies: list[IPvAnyNetwork] = Field(default_factory=lambda: list(LOOPBACK))
+
+    @property
+    def forwarded_allow_ips(self) -> list[str]:
+        """``trusted_proxies`` as uvicorn's ``forwarded_allow_ips``: addresses, or networks."""
+        return [
+            str(net.network_address) if net.prefixlen == net.max_prefixlen else str(net)
+            for net in self.trusted_proxies
+        ]
 
     @model_validator(mode="after")
     def _normalise_root_path(self) -> ServerSettings:
@@ -84,7 +107,7 @@ class KeySettings(_Section):
                     f"key {self.kid!r}: {self.algorithm} needs a secret, not key files"
                 )
             where = f"the secret of key {self.kid!r} in auth.keys"
-            check_key_length(self.secret.get_secret_value(), self.algorithm, where)
+            _validate_key_length(self.secret.get_secret_value(), self.algorithm, where)
         elif self.secret is not None or not files:
             raise ValueError(
                 f"key {self.kid!r}: {self.algorithm} needs private_key_file (to sign) or "
@@ -112,7 +135,9 @@ class AuthSettings(_Section):
     @model_validator(mode="after")
     def _check_keys(self) -> AuthSettings:
         if self.secret_key is not None:
-            check_key_length(self.secret_key.get_secret_value(), self.algorithm, "auth.secret_key")
+            _validate_key_length(
+                self.secret_key.get_secret_value(), self.algorithm, "auth.secret_key"
+            )
         if not self.keys:
             if self.active_kid is not None:
                 raise ValueError(f"active_kid is {self.active_kid!r}, but auth.keys is empty")
@@ -234,6 +259,16 @@ class CorsSettings(_Section):
         return self
 
 
+class UsageSettings(_Section):
+    # Hourly usage rows older than this are deleted; reports reach back at most this far.
+    retention_days: int = Field(default=400, ge=1)
+
+
+class MetricsSettings(_Section):
+    # When set, GET /metrics needs "Authorization: Bearer <token>"; keep it in the environment.
+    token: SecretStr | None = Field(default=None, min_length=16)
+
+
 class Settings(BaseSettings):
     """All of the gateway's settings, one section per TOML table."""
 
@@ -250,6 +285,8 @@ class Settings(BaseSettings):
     versions: VersionsSettings = Field(default_factory=VersionsSettings)
     ratelimit: RateLimitSettings = Field(default_factory=RateLimitSettings)
     cors: CorsSettings = Field(default_factory=CorsSettings)
+    usage: UsageSettings = Field(default_factory=UsageSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -264,14 +301,52 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
 
 
-def check_key_length(key: str, algorithm: str, where: str) -> None:
+def key_length_problem(key: str, algorithm: str, where: str) -> str | None:
+    """What is wrong with ``key`` as an ``algorithm`` HMAC key, or ``None``."""
     needed = MIN_HMAC_KEY_BYTES[algorithm]
-    if len(key.encode()) < needed:
-        raise SettingsError(
-            f"{where} is {len(key.encode())} bytes; an {algorithm} signing key needs at least "
-            f"{needed} (generate one with: python -c 'import secrets; "
-            f"print(secrets.token_urlsafe(48))')"
-        )
+    if len(key.encode()) >= needed:
+        return None
+    return (
+        f"{where} is {len(key.encode())} bytes; an {algorithm} signing key needs at least "
+        f"{needed} (generate one with: python -c 'import secrets; "
+        f"print(secrets.token_urlsafe(48))')"
+    )
+
+
+def check_key_length(key: str, algorithm: str, where: str) -> None:
+    """Raise ``SettingsError`` for a key too short for ``algorithm``."""
+    problem = key_length_problem(key, algorithm, where)
+    if problem:
+        raise SettingsError(problem)
+
+
+def _validate_key_length(key: str, algorithm: str, where: str) -> None:
+    # Inside a validator: an error pydantic collects with the others, not one that escapes.
+    problem = key_length_problem(key, algorithm, where)
+    if problem:
+        raise PydanticCustomError(NAMED_KEY, "{problem}", {"problem": problem})
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """One problem per ``GATEWAY_*`` variable whose section is no setting, e.g. a typo.
+
+    pydantic-settings reads only the variables of known sections and ignores the rest; a
+    misspelt section (``GATEWAY_SERVR__PORT``) would silently change nothing. Keys inside a
+    known section are checked by the section itself (``extra="forbid"``).
+    """
+    sections = list(Settings.model_fields)
+    problems = []
+    for name in sorted(environ):
+        # pydantic-settings matches names without regard to case, so this does too.
+        if not name.upper().startswith(ENV_PREFIX) or name.upper() in NOT_SETTINGS:
+            continue
+        section = name[len(ENV_PREFIX) :].split("__", 1)[0].lower()
+        if section in sections:
+            continue
+        close = difflib.get_close_matches(section, sections, n=1)
+        hint = f"; did you mean {ENV_PREFIX}{close[0].upper()}?" if close else ""
+        problems.append(f"{name}: no such setting (the sections are {', '.join(sections)}){hint}")
+    return problems
 
 
 def settings_file(path: str | Path | None = None) -> Path | None:
@@ -302,21 +377,20 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
         {"model_config": SettingsConfigDict(**{**Settings.model_config, "toml_file": toml_file})},
     )
     source = str(toml_file) if toml_file else "defaults"
+    problems = unknown_variables(os.environ)
     try:
         settings: Settings = bound(**overrides)
-        return settings
     except ValidationError as error:
-        raise SettingsError(
-            f"invalid settings ({source} + environment): {describe(error)}"
-        ) from None
-    except SettingsError:
-        raise
+        problems.extend(describe(error))
     except (ValueError, OSError) as error:
         raise SettingsError(f"cannot read settings from {source}: {error}") from None
+    if problems:
+        raise SettingsError(f"invalid settings ({source} + environment): {'; '.join(problems)}")
+    return settings
 
 
-def describe(error: ValidationError) -> str:
-    """One line for all of a validation error's problems: ``a.b: message; c: message``."""
+def describe(error: ValidationError) -> list[str]:
+    """A validation error's problems, one line each: ``a.b: message``."""
     parts = []
     for problem in error.errors():
         loc = problem["loc"]
@@ -327,5 +401,6 @@ def describe(error: ValidationError) -> str:
             if part != "configured"
         )
         message = problem["msg"].removeprefix("Value error, ")
-        parts.append(f"{where}: {message}" if where else message)
-    return "; ".join(parts)
+        named = problem["type"] == NAMED_KEY
+        parts.append(f"{where}: {message}" if where and not named else message)
+    return parts

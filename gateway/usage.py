@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Executable, String, case, func, select
+from sqlalchemy import BigInteger, ColumnElement, Executable, String, case, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute, Mapped, mapped_column
 from sqlalchemy.sql.base import ReadOnlyColumnCollection
@@ -343,6 +343,18 @@ async def usage_report(
     async with database.engine.connect() as connection:
         result = await connection.execute(query)
         return [PrincipalUsage(v, p, int(n), seen) for v, p, n, seen in result]
+
+
+async def prune_usage(database: Database, retention: timedelta, now: datetime | None = None) -> int:
+    """Delete the hourly rows of hours that began more than ``retention`` before ``now``.
+
+    One idempotent ``DELETE ... WHERE hour < cutoff``: instances running it at once delete each
+    row once between them, and the writer's upserts touch only recent hours.
+    """
+    cutoff = hour_of(now or _utcnow()) - retention
+    async with database.engine.begin() as connection:
+        result = await connection.execute(delete(VersionUsage).where(VersionUsage.hour < cutoff))
+    return int(result.rowcount or 0)
 
 
 def _describe(error: BaseException) -> str:

@@ -1,6 +1,6 @@
 """A fresh PostgreSQL database per test, on the server the machine runs (127.0.0.1:5432).
 
-``GATEWAY_TEST_POSTGRESQL_URL`` names another server. When none answers, the tests that need it
+``TEST_POSTGRESQL_URL`` names another server. When none answers, the tests that need it
 are skipped with a message that says what is missing and how to start it.
 """
 
@@ -17,12 +17,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 SERVER_URL = os.environ.get(
-    "GATEWAY_TEST_POSTGRESQL_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+    "TEST_POSTGRESQL_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
 MISSING = (
     "PostgreSQL is not reachable at {url}: start it with "
     "`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start` "
-    "or set GATEWAY_TEST_POSTGRESQL_URL"
+    "or set TEST_POSTGRESQL_URL"
 )
 
 

@@ -4,7 +4,8 @@
 (prefix, pid file, error and access logs, temporary files: nothing outside it), starts ``nginx``
 in the foreground on ``127.0.0.1:port`` and waits until it answers. ``location /gw/`` passes
 requests to the gateway with the prefix stripped, as a deployment under a path prefix does, with
-the forwarding headers of uvicorn's deployment guide.
+the forwarding headers of uvicorn's deployment guide. ``proxy_bind`` makes nginx connect to the
+gateway from another loopback address, as a proxy on another host would.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ http {{
 
         location {prefix}/ {{
             proxy_pass http://127.0.0.1:{upstream_port}/;
+            {proxy_bind}
             proxy_http_version 1.1;
             proxy_set_header Host $http_host;
             proxy_set_header X-Real-IP $remote_addr;
@@ -97,7 +99,13 @@ class Nginx:
                 self.process.wait()
 
 
-def start_nginx(folder: Path, port: int, upstream_port: int, prefix: str = "/gw") -> Nginx:
+def start_nginx(
+    folder: Path,
+    port: int,
+    upstream_port: int,
+    prefix: str = "/gw",
+    proxy_bind: str | None = None,
+) -> Nginx:
     """Start nginx on ``127.0.0.1:port``, passing ``prefix/...`` to ``127.0.0.1:upstream_port/...``.
 
     Returns once a request for the gateway's ``/healthz`` comes back through the proxy.
@@ -109,7 +117,12 @@ def start_nginx(folder: Path, port: int, upstream_port: int, prefix: str = "/gw"
     config = folder / "nginx.conf"
     config.write_text(
         CONFIG.format(
-            folder=folder, port=port, upstream_port=upstream_port, prefix=prefix, user=user
+            folder=folder,
+            port=port,
+            upstream_port=upstream_port,
+            prefix=prefix,
+            user=user,
+            proxy_bind=f"proxy_bind {proxy_bind};" if proxy_bind else "",
         )
     )
     with (folder / "output.log").open("wb") as sink:

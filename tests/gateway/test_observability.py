@@ -13,6 +13,7 @@ import statistics
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, TextIO
 
 import anyio
@@ -23,7 +24,7 @@ from fastapi import FastAPI, Request
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from gateway import Settings, create_app
+from gateway import Settings, SettingsError, create_app, load_settings
 from gateway import metrics as metrics_module
 from gateway.access_log import (
     ACCESS_LOGGER,
@@ -581,3 +582,54 @@ async def test_the_middleware_costs_little_next_to_a_bare_fastapi_app(
     rounds = ", ".join(f"{r:.2f}" for r in ratios)
     print(f"observability overhead: {ratio:.2f}x a bare FastAPI app (rounds: {rounds})")
     assert ratio <= 2.5
+
+
+METRICS_TOKEN = "scrape-" + "t" * 32
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "Bearer wrong-token-of-some-length", f"Basic {METRICS_TOKEN}", "Bearer", ""],
+)
+async def test_metrics_with_a_token_refuse_scrapes_without_it(
+    make_settings: Callable[..., Settings], authorization: str | None
+) -> None:
+    gateway = create_app(make_settings(metrics={"token": METRICS_TOKEN}))
+    headers = {} if authorization is None else {"Authorization": authorization}
+    async with client_for(gateway) as client:
+        response = await client.get("/metrics", headers=headers)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == 'Bearer realm="metrics"'
+    assert "gateway_requests_total" not in response.text
+
+
+async def test_metrics_with_a_token_answer_the_scraper_that_sends_it(
+    make_settings: Callable[..., Settings],
+) -> None:
+    gateway = create_app(make_settings(metrics={"token": METRICS_TOKEN}))
+    async with client_for(gateway) as client:
+        await client.get("/healthz")
+        response = await client.get("/metrics", headers=bearer(METRICS_TOKEN))
+    assert response.status_code == 200
+    healthz = _labels("", "/healthz", "GET", "200")
+    assert sample(response.text, "gateway_requests_total", **healthz) == 1
+
+
+async def test_metrics_without_a_token_stay_open(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/metrics")).status_code == 200
+
+
+def test_the_metrics_token_is_a_secret_settable_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in [name for name in os.environ if name.startswith("GATEWAY_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("GATEWAY_METRICS__TOKEN", METRICS_TOKEN)
+    settings = load_settings()
+    assert settings.metrics.token is not None
+    assert settings.metrics.token.get_secret_value() == METRICS_TOKEN
+    assert METRICS_TOKEN not in repr(settings)
+    monkeypatch.setenv("GATEWAY_METRICS__TOKEN", "short")
+    with pytest.raises(SettingsError, match=r"metrics\.token: Value should have at least 16"):
+        load_settings()

@@ -34,7 +34,7 @@ pytestmark = pytest.mark.anyio
 NOW = datetime(2026, 3, 31, 12, 30, 15, tzinfo=UTC)
 UNREACHABLE = "postgresql+asyncpg://nobody@127.0.0.1:9/none"
 POSTGRESQL_URL = os.environ.get(
-    "GATEWAY_TEST_POSTGRESQL_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+    "TEST_POSTGRESQL_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
 
 
@@ -329,7 +329,7 @@ async def test_postgresql_upserts_add_up_across_processes() -> None:
             "this test needs a server on 127.0.0.1:5432 with trust authentication for the user "
             "postgres and a database named test: start it with `pg_ctlcluster "
             "--skip-systemctl-redirect <version> main start` (see `pg_lsclusters`), or set "
-            "GATEWAY_TEST_POSTGRESQL_URL"
+            "TEST_POSTGRESQL_URL"
         )
     # A version number of our own: the database may be shared with other tests and runs.
     version = 1_000_000 + uuid.uuid4().int % 1_000_000_000
