@@ -121,7 +121,7 @@ def make_folder(folder: Path, secret_key: str) -> None:
 async def measure(count: int, profile: str | None, top: int, access_log: TextIO) -> None:
     # Imported here: the gateway reads its settings from the folder made above.
     from gateway import create_app, load_settings
-    from gateway.access_log import send_access_log_to
+    from gateway.observability.access_log import send_access_log_to
 
     secret = load_settings().auth.secret_key
     assert secret is not None

@@ -7,12 +7,13 @@ gateway itself.
 """
 
 from gateway.app import create_app
-from gateway.context import DbSession, Services, VersionDep, VersionInfo
+from gateway.auth.bearer import CurrentPrincipal, Principal, require_scopes
 from gateway.errors import GatewayError, SettingsError, UserError, VersionLoadError
-from gateway.security import CurrentPrincipal, Principal, require_scopes
+from gateway.services import DbSession, Services, VersionDep
 from gateway.settings import Settings, load_settings
-from gateway.storage import Base
-from gateway.version_app import create_version_app
+from gateway.storage.database import Base
+from gateway.version_info import VersionInfo
+from gateway.versioning.factory import create_version_app
 
 __all__ = [
     "Base",

@@ -32,28 +32,29 @@ from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp
 
-from gateway.access_log import send_access_log_to
-from gateway.context import Services, VersionInfo
-from gateway.discovery import discover_versions
-from gateway.dispatch import MountedVersion, VersionDispatcher
-from gateway.docs import ASSETS_PATH, docs_assets
-from gateway.finite_numbers import guard_routes, validation_error_response
+from gateway.auth.passwords import Passwords
+from gateway.auth.ratelimit import RateLimiter
+from gateway.auth.revocations import RevocationList
+from gateway.auth.signing_keys import load_signing_keys
+from gateway.auth.tokens import Tokens
+from gateway.auth.users import User
 from gateway.housekeeping import Housekeeping
-from gateway.index import router as index_router
-from gateway.lifecycle import resolve_versions
-from gateway.migrate import prepare
-from gateway.observability import install_observability
-from gateway.passwords import Passwords
-from gateway.ratelimit import RateLimiter
-from gateway.request_id import install_request_id_records
-from gateway.revocation import RevocationList
+from gateway.observability.access_log import send_access_log_to
+from gateway.observability.middleware import install_observability
+from gateway.observability.request_id import install_request_id_records
+from gateway.services import Services
 from gateway.settings import Settings, load_settings
-from gateway.signing_key import load_signing_keys
-from gateway.storage import Database
-from gateway.tokens import Tokens
-from gateway.usage import UsageRecorder
-from gateway.users import User
-from gateway.version_app import move_factory_routes_last
+from gateway.storage.database import Database
+from gateway.storage.migrate import prepare
+from gateway.usage.recorder import UsageRecorder
+from gateway.version_info import VersionInfo
+from gateway.versioning.discovery import discover_versions, migrations_for
+from gateway.versioning.dispatch import MountedVersion, VersionDispatcher
+from gateway.versioning.docs import ASSETS_PATH, docs_assets
+from gateway.versioning.factory import move_factory_routes_last
+from gateway.versioning.finite_numbers import guard_routes, validation_error_response
+from gateway.versioning.index import router as index_router
+from gateway.versioning.lifecycle import resolve_versions
 
 log = logging.getLogger("gateway")
 
@@ -192,7 +193,7 @@ async def _lifespan(gateway: FastAPI) -> AsyncIterator[None]:
     services: Services = gateway.state.gateway
     apps: dict[str, FastAPI] = gateway.state.version_apps
     _share_exception_handlers(gateway, apps.values())
-    await prepare(services.database, services.settings)
+    await prepare(services.database, services.settings, migrations_for(services.settings.versions))
     await services.usage.start()
     await services.revocations.start()
     housekeeping: Housekeeping = gateway.state.housekeeping

@@ -19,10 +19,10 @@ from datetime import timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from gateway.refresh_tokens import prune_expired
-from gateway.revocation import RevocationList
-from gateway.storage import Database
-from gateway.usage import prune_usage
+from gateway.auth.refresh_tokens import prune_expired
+from gateway.auth.revocations import RevocationList
+from gateway.storage.database import Database
+from gateway.usage.recorder import prune_usage
 
 log = logging.getLogger("gateway")
 PRUNE_SECONDS = 3600.0

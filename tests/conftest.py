@@ -12,8 +12,8 @@ import pytest
 from fastapi import FastAPI
 
 from gateway import Settings, create_app
-from gateway.context import Services
-from gateway.users import UserStore
+from gateway.auth.users import UserStore
+from gateway.services import Services
 
 SECRET = "test-signing-key-0123456789-abcdefghijklmnop"
 PASSWORD = "correct horse battery"
@@ -134,8 +134,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         for name in (mark.args[0].split(",") if isinstance(mark.args[0], str) else mark.args[0])
     }
     if "version" in metafunc.fixturenames and "version" not in {n.strip() for n in already}:
-        from gateway.discovery import discover_versions
         from gateway.settings import VersionsSettings
+        from gateway.versioning.discovery import discover_versions
 
         numbers = [found.number for found in discover_versions(VersionsSettings())]
         metafunc.parametrize("version", numbers, ids=[f"v{n}" for n in numbers])

@@ -19,7 +19,7 @@ from sqlalchemy import JSON, BigInteger, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway import Base, DbSession, Principal, require_scopes
-from gateway.storage import UTCDateTime
+from gateway.storage.database import UTCDateTime
 
 READ = "items:read"
 WRITE = "items:write"

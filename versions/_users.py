@@ -8,8 +8,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from gateway import CurrentPrincipal, DbSession
-from gateway.security import BearerError
-from gateway.users import UserStore
+from gateway.auth.bearer import BearerError
+from gateway.auth.users import UserStore
 
 router = APIRouter(tags=["users"])
 

@@ -23,8 +23,8 @@ from playwright.sync_api import Dialog, Page, Request
 from sqlalchemy import func, select
 
 from gateway.settings import DatabaseSettings
-from gateway.storage import Database
-from gateway.usage import UsageRecorder, VersionUsage
+from gateway.storage.database import Database
+from gateway.usage.recorder import UsageRecorder, VersionUsage
 from tests.e2e.conftest import PROXY_PREFIX, Workdir, free_port, get_token, start_server
 from tests.e2e.nginx import MISSING as NGINX_MISSING
 from tests.e2e.nginx import NGINX, start_nginx

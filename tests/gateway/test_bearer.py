@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI
 
 from gateway import Principal
-from gateway.security import current_principal
+from gateway.auth.bearer import current_principal
 from tests.conftest import SECRET, AddUser, bearer, login
 
 pytestmark = pytest.mark.anyio

@@ -15,7 +15,7 @@ import pytest
 from fastapi import FastAPI, Header
 from pydantic import BaseModel
 
-from gateway.contracts import Change, DocumentError, changelog, compare
+from gateway.contracts.compare import Change, DocumentError, changelog, compare
 
 Doc = dict[str, Any]
 

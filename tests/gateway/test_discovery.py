@@ -9,8 +9,8 @@ from importlib.metadata import EntryPoint
 import pytest
 
 from gateway import VersionLoadError
-from gateway.discovery import discover_versions
 from gateway.settings import VersionsSettings
+from gateway.versioning.discovery import discover_versions
 
 
 def discover(package: str, **options: object) -> list[int]:
@@ -96,7 +96,7 @@ def entry_point(name: str, value: str) -> EntryPoint:
 
 def test_entry_points_add_versions(monkeypatch: pytest.MonkeyPatch) -> None:
     points = [entry_point("v7", "tests.fixtures.broken_import.v1:app")]
-    monkeypatch.setattr("gateway.discovery.entry_points", lambda group: points)
+    monkeypatch.setattr("gateway.versioning.discovery.entry_points", lambda group: points)
     found = discover_versions(VersionsSettings())
     assert [v.number for v in found] == [1, 2, 7]
     assert found[2].source == "entry point v7 = tests.fixtures.broken_import.v1:app"
@@ -104,19 +104,19 @@ def test_entry_points_add_versions(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_entry_point_may_name_a_module(monkeypatch: pytest.MonkeyPatch) -> None:
     points = [entry_point("v9", "tests.fixtures.broken_import.v1")]
-    monkeypatch.setattr("gateway.discovery.entry_points", lambda group: points)
+    monkeypatch.setattr("gateway.versioning.discovery.entry_points", lambda group: points)
     assert [v.number for v in discover_versions(VersionsSettings())] == [1, 2, 9]
 
 
 def test_entry_point_clashing_with_a_module(monkeypatch: pytest.MonkeyPatch) -> None:
     points = [entry_point("v2", "tests.fixtures.broken_import.v1:app")]
-    monkeypatch.setattr("gateway.discovery.entry_points", lambda group: points)
+    monkeypatch.setattr("gateway.versioning.discovery.entry_points", lambda group: points)
     with pytest.raises(VersionLoadError, match=r"version 2 is already defined by versions/v2/"):
         discover_versions(VersionsSettings())
 
 
 def test_entry_point_with_a_bad_name(monkeypatch: pytest.MonkeyPatch) -> None:
     points = [entry_point("latest", "tests.fixtures.broken_import.v1:app")]
-    monkeypatch.setattr("gateway.discovery.entry_points", lambda group: points)
+    monkeypatch.setattr("gateway.versioning.discovery.entry_points", lambda group: points)
     with pytest.raises(VersionLoadError, match=r"entry point's name must be v<N>"):
         discover_versions(VersionsSettings())

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.requests import Request
 
 from gateway import Settings, create_app
-from gateway.finite_numbers import body_errors, validation_error_response
+from gateway.versioning.finite_numbers import body_errors, validation_error_response
 from tests.conftest import AddUser, bearer, client_for, login
 
 pytestmark = pytest.mark.anyio

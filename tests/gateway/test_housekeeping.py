@@ -13,14 +13,15 @@ import pytest
 from sqlalchemy import func, select
 
 from gateway import Settings, create_app
+from gateway.auth.refresh_tokens import RefreshError, RefreshToken, RefreshTokens, prune_expired
+from gateway.auth.revocations import Revocation, RevocationList
+from gateway.auth.users import User
 from gateway.housekeeping import Housekeeping
-from gateway.migrate import prepare
-from gateway.refresh_tokens import RefreshError, RefreshToken, RefreshTokens, prune_expired
-from gateway.revocation import Revocation, RevocationList
 from gateway.settings import DatabaseSettings
-from gateway.storage import Base, Database
-from gateway.usage import VersionUsage, hour_of, prune_usage
-from gateway.users import User
+from gateway.storage.database import Base, Database
+from gateway.storage.migrate import prepare
+from gateway.usage.recorder import VersionUsage, hour_of, prune_usage
+from gateway.versioning.discovery import migrations_for
 from tests.postgres import fresh_database
 
 pytestmark = pytest.mark.anyio
@@ -144,7 +145,7 @@ async def test_the_gateway_prunes_with_usage_retention_days(
     settings = make_settings(usage={"retention_days": 1})
     gateway = create_app(settings)
     database = gateway.state.gateway.database
-    await prepare(database, settings)  # the schema, as the lifespan would create it
+    await prepare(database, settings, migrations_for(settings.versions))  # as the lifespan does
     await add(database, usage_row(timedelta(days=2), "old"), usage_row(timedelta(0), "new"))
     async with gateway.router.lifespan_context(gateway):
         for _ in range(100):

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from gateway import Settings, create_app
-from gateway.context import Services
+from gateway.services import Services
 from tests.conftest import PASSWORD, AddUser, client_for
 
 pytestmark = pytest.mark.anyio

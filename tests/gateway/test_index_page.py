@@ -13,8 +13,8 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from gateway import Settings, create_app
-from gateway.context import Services
-from gateway.usage import UsageRecorder
+from gateway.services import Services
+from gateway.usage.recorder import UsageRecorder
 from tests.conftest import AddUser, bearer, client_for, login
 
 pytestmark = pytest.mark.anyio

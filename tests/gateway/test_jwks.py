@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from fastapi import FastAPI
 
 from gateway import Settings, create_app
-from gateway.jwks import JWKS_MAX_AGE
-from gateway.users import UserStore
+from gateway.auth.jwks import JWKS_MAX_AGE
+from gateway.auth.users import UserStore
 from tests.conftest import PASSWORD, bearer, client_for, login
 from tests.gateway.test_signing_key import rsa_key, write_private, write_public
 

@@ -11,14 +11,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection
 
-import gateway.refresh_tokens
-import gateway.revocation
-import gateway.usage  # noqa: F401
+import gateway.auth.refresh_tokens
+import gateway.auth.revocations
+import gateway.usage.recorder  # noqa: F401
 import versions._items  # noqa: F401
 from gateway import GatewayError, Settings
-from gateway.migrate import alembic_config, ensure_current, schema_state, upgrade
 from gateway.settings import DatabaseSettings
-from gateway.storage import Base, Database
+from gateway.storage.database import Base, Database
+from gateway.storage.migrate import alembic_config, ensure_current, schema_state, upgrade
 from tests.postgres import fresh_database
 
 pytestmark = pytest.mark.anyio

@@ -25,17 +25,21 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.parser import text_string_to_metric_families
 
 from gateway import Settings, SettingsError, create_app, load_settings
-from gateway import metrics as metrics_module
-from gateway.access_log import (
+from gateway.observability import metrics as metrics_module
+from gateway.observability.access_log import (
     ACCESS_LOGGER,
     FLUSH_SECONDS,
     PIPE_BUF,
     AccessLineWriter,
     send_access_log_to,
 )
-from gateway.metrics import GatewayMetrics, record_token_failed, record_token_issued
-from gateway.observability import install_observability
-from gateway.request_id import NO_REQUEST_ID, REQUEST_ID_KEY, install_request_id_records
+from gateway.observability.metrics import GatewayMetrics, record_token_failed, record_token_issued
+from gateway.observability.middleware import install_observability
+from gateway.observability.request_id import (
+    NO_REQUEST_ID,
+    REQUEST_ID_KEY,
+    install_request_id_records,
+)
 from tests.conftest import PASSWORD, AddUser, bearer, client_for, login
 
 pytestmark = pytest.mark.anyio

@@ -19,7 +19,7 @@ import httpx
 import pytest
 from click.testing import CliRunner, Result
 
-from gateway.openapi_cli import (
+from gateway.cli.openapi import (
     LiveVersion,
     check_versions,
     live_versions,

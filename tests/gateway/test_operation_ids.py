@@ -12,11 +12,11 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from gateway import Settings, VersionLoadError, create_app, create_version_app
-from gateway.context import VersionInfo
-from gateway.discovery import discover_versions
-from gateway.docs import contract_document
 from gateway.settings import VersionsSettings
-from gateway.version_app import repeated_operation_id
+from gateway.version_info import VersionInfo
+from gateway.versioning.discovery import discover_versions
+from gateway.versioning.docs import contract_document
+from gateway.versioning.factory import repeated_operation_id
 
 FACTORY = {("post", "/token"): "get_token", ("post", "/revoke"): "revoke_token"}
 ITEMS = {

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from gateway.passwords import LOW_PRIORITY, Passwords, usable_cpus
+from gateway.auth.passwords import LOW_PRIORITY, Passwords, usable_cpus
 
 pytestmark = pytest.mark.anyio
 

@@ -16,17 +16,18 @@ import pytest
 from fastapi import FastAPI
 from limits.errors import StorageError
 
-from gateway import Settings, SettingsError, create_app, ratelimit
-from gateway.context import Services
-from gateway.ratelimit import (
+from gateway import Settings, SettingsError, create_app
+from gateway.auth import ratelimit
+from gateway.auth.ratelimit import (
     LimitExceededError,
     RateLimiter,
     StoreUnavailableError,
     account_key,
     address_key,
 )
+from gateway.auth.users import UserStore
+from gateway.services import Services
 from gateway.settings import RateLimitSettings
-from gateway.users import UserStore
 from tests.conftest import PASSWORD, AddUser, bearer, client_for, login
 
 pytestmark = pytest.mark.anyio

@@ -14,9 +14,9 @@ from fastapi import FastAPI
 from sqlalchemy import update
 
 from gateway import Settings, create_app
-from gateway.context import Services
-from gateway.refresh_tokens import RefreshToken
-from gateway.users import UserStore
+from gateway.auth.refresh_tokens import RefreshToken
+from gateway.auth.users import UserStore
+from gateway.services import Services
 from tests.conftest import PASSWORD, AddUser, bearer, client_for
 
 pytestmark = pytest.mark.anyio

@@ -10,7 +10,7 @@ from fastapi import FastAPI, WebSocket
 from starlette.routing import Host
 
 from gateway import create_version_app
-from gateway.version_app import move_factory_routes_last
+from gateway.versioning.factory import move_factory_routes_last
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.anyio

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from gateway import GatewayError
-from gateway.scaffold import new_version
+from gateway.versioning.scaffold import new_version
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -17,9 +17,9 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
 from gateway import SettingsError, load_settings
+from gateway.auth.signing_keys import load_signing_keys, resolve_signing_key
+from gateway.auth.tokens import Tokens, derive_kid
 from gateway.settings import AuthSettings
-from gateway.signing_key import load_signing_keys, resolve_signing_key
-from gateway.tokens import Tokens, derive_kid
 
 SECRET = "s" * 40
 

@@ -16,8 +16,8 @@ from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
 from gateway import Settings
-from gateway.context import Services
-from gateway.users import UserStore
+from gateway.auth.users import UserStore
+from gateway.services import Services
 from tests.conftest import PASSWORD, SECRET, AddUser
 
 pytestmark = pytest.mark.anyio

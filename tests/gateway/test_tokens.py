@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from gateway import Settings, create_app
-from gateway.tokens import (
+from gateway.auth.tokens import (
     KeyMaterialError,
     SigningKey,
     TokenError,
@@ -291,7 +291,7 @@ def test_a_cached_token_keeps_its_audience() -> None:
 
 
 def test_the_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("gateway.tokens.VERIFIED_CACHE_SIZE", 3)
+    monkeypatch.setattr("gateway.auth.tokens.VERIFIED_CACHE_SIZE", 3)
     tokens = Tokens([hmac_key("e" * 40)])
     issued = [tokens.issue(f"user{n}", "apiv1", ()).access_token for n in range(5)]
     for token in issued:

@@ -16,10 +16,10 @@ import pytest
 from sqlalchemy import delete, event, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from gateway import usage as usage_module
 from gateway.settings import DatabaseSettings
-from gateway.storage import Base, Database
-from gateway.usage import (
+from gateway.storage.database import Base, Database
+from gateway.usage import recorder as usage_module
+from gateway.usage.recorder import (
     ANONYMOUS,
     PrincipalUsage,
     UsageRecorder,

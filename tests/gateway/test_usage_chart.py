@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from gateway.usage_chart import MIN_VISIBLE, PLOT_HEIGHT, PLOT_TOP, requests_chart
+from gateway.usage.chart import MIN_VISIBLE, PLOT_HEIGHT, PLOT_TOP, requests_chart
 
 SVG = "{http://www.w3.org/2000/svg}"
 DAYS = tuple(date(2026, 3, 2) + timedelta(days=n) for n in range(30))

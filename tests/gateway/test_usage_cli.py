@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from gateway.migrate import prepare
+from gateway.cli.usage import usage
 from gateway.settings import DatabaseSettings, load_settings
-from gateway.storage import Database
-from gateway.usage import UsageRecorder
-from gateway.usage_cli import usage
+from gateway.storage.database import Database
+from gateway.storage.migrate import prepare
+from gateway.usage.recorder import UsageRecorder
+from gateway.versioning.discovery import migrations_for
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -40,7 +41,8 @@ def database_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 def write_usage(url: str, calls: list[tuple[int, str | None, datetime]]) -> None:
     async def write() -> None:
         database = Database(DatabaseSettings(url=url))
-        await prepare(database, load_settings())  # the schema, by the same migrations
+        settings = load_settings()  # the schema, by the same migrations
+        await prepare(database, settings, migrations_for(settings.versions))
         now = NOW
         recorder = UsageRecorder(database, clock=lambda: now)
         for version, principal, moment in calls:

@@ -14,9 +14,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from gateway.settings import DatabaseSettings
-from gateway.storage import Database
-from gateway.usage import ANONYMOUS, PrincipalUsage, UsageRecorder
-from gateway.usage_overview import requests_per_day, top_callers, utc_days
+from gateway.storage.database import Database
+from gateway.usage.overview import requests_per_day, top_callers, utc_days
+from gateway.usage.recorder import ANONYMOUS, PrincipalUsage, UsageRecorder
 from tests.postgres import fresh_database
 
 pytestmark = pytest.mark.anyio

@@ -12,9 +12,9 @@ from fastapi import FastAPI
 from sqlalchemy import event
 
 from gateway import Settings, create_app
-from gateway.context import Services
-from gateway.usage import ANONYMOUS, usage_report
-from gateway.users import UserStore
+from gateway.auth.users import UserStore
+from gateway.services import Services
+from gateway.usage.recorder import ANONYMOUS, usage_report
 from tests.conftest import AddUser, bearer, client_for, login
 
 pytestmark = pytest.mark.anyio

@@ -1,0 +1,145 @@
+"""Bearer authentication for version routes (RFC 6750), on top of the pure ``tokens`` module.
+
+Version modules declare what a route needs with ``CurrentPrincipal`` or ``require_scopes(...)``;
+this module turns every failure into the RFC 6750 answer, with the version as the realm:
+
+- no token: 401 ``WWW-Authenticate: Bearer realm="apiv<N>"`` and no error code (section 3);
+- a bad token: 401 with ``error="invalid_token"`` (3.1);
+- a missing scope: 403 with ``error="insufficient_scope"`` and the scopes needed (3.1).
+
+Only the ``Authorization`` header is read: a token in the query string is never accepted (5.3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import HTTPException, Request, Security
+from fastapi.openapi.models import OAuth2 as OAuth2Model
+from fastapi.openapi.models import OAuthFlowPassword
+from fastapi.openapi.models import OAuthFlows as OAuthFlowsModel
+from fastapi.responses import JSONResponse
+from fastapi.security import SecurityScopes
+from fastapi.security.base import SecurityBase
+
+from gateway.auth.ratelimit import COUNTED_KEY, LimitExceededError, RateLimiter
+from gateway.auth.services import AuthServices, get_version
+from gateway.auth.tokens import TokenError
+from gateway.observability.request_facts import PRINCIPAL_KEY
+from gateway.version_info import VersionInfo
+
+# One scheme for all versions. Each version's OpenAPI document renames it to the version's own
+# scheme (see ``docs.py``), so route code can use the shared aliases below.
+SHARED_SCHEME_NAME = "GatewayOAuth2"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: the token's subject and the scopes it was granted."""
+
+    username: str
+    scopes: frozenset[str]
+
+
+class BearerError(Exception):
+    """An RFC 6750 failure: rendered by ``bearer_error_response`` with the version's realm."""
+
+    def __init__(
+        self,
+        status_code: int,
+        error: str | None = None,
+        description: str = "Authentication required",
+        scope: str | None = None,
+    ) -> None:
+        super().__init__(description)
+        self.status_code = status_code
+        self.error = error
+        self.description = description
+        self.scope = scope
+
+
+def bearer_error_response(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, BearerError)
+    challenge = [f'realm="{get_version(request).name}"']
+    body: dict[str, str] = {"detail": exc.description}
+    if exc.error:
+        challenge += [f'error="{exc.error}"', f'error_description="{exc.description}"']
+        body = {"error": exc.error, "error_description": exc.description, **body}
+    if exc.scope:
+        challenge.append(f'scope="{exc.scope}"')
+        body["scope"] = exc.scope
+    return JSONResponse(
+        body,
+        status_code=exc.status_code,
+        headers={"WWW-Authenticate": "Bearer " + ", ".join(challenge)},
+    )
+
+
+class BearerAuthentication(SecurityBase):
+    """The version's OAuth2 bearer scheme and the token check, as one dependency.
+
+    FastAPI's tutorial chains two dependencies: ``OAuth2PasswordBearer`` reads the header, and a
+    function verifies what it returns. Every dependency level costs a pass of FastAPI's resolver
+    on every request, and this check is on nearly every request, so here the scheme object does
+    both: FastAPI still finds a ``SecurityBase`` with an OAuth2 password flow (the OpenAPI
+    scheme and Swagger UI's Authorize button), while a request pays for one dependency.
+    """
+
+    def __init__(self, scheme_name: str) -> None:
+        self.scheme_name = scheme_name
+        self.model = OAuth2Model(
+            flows=OAuthFlowsModel(password=OAuthFlowPassword(tokenUrl="token", scopes={}))
+        )
+
+    async def __call__(self, request: Request, security_scopes: SecurityScopes) -> Principal:
+        """The caller named by a valid bearer token issued by this version's token route."""
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise BearerError(401)
+        state = request.app.state
+        version: VersionInfo = state.version
+        services: AuthServices = state.gateway
+        try:
+            claims = services.tokens.verify(token, audience=version.name)
+        except TokenError as error:
+            raise BearerError(401, "invalid_token", str(error)) from None
+        if services.revocations.is_revoked(claims.token_id, claims.family):
+            raise BearerError(401, "invalid_token", "The access token was revoked")
+        scope = request.scope
+        scope[PRINCIPAL_KEY] = claims.subject  # for the usage counts, 429s and 403s too
+        # Every verified call counts, whatever its scopes, once per request (STANDARDS 8): a
+        # route can depend on current_principal twice, with different scopes.
+        if COUNTED_KEY not in scope:
+            scope[COUNTED_KEY] = True
+            if not services.limiter.spend_lease(version.number, claims.subject):
+                await _count_call(services.limiter, version.number, claims.subject)
+        if security_scopes.scopes and not claims.scopes.issuperset(security_scopes.scopes):
+            raise BearerError(
+                403,
+                "insufficient_scope",
+                f"This request needs the scope {' '.join(security_scopes.scopes)}",
+                scope=security_scopes.scope_str,
+            )
+        return Principal(username=claims.subject, scopes=claims.scopes)
+
+
+# The dependency every version shares; ``app.dependency_overrides[current_principal]`` replaces
+# it, for example in a version's own tests.
+current_principal = BearerAuthentication(SHARED_SCHEME_NAME)
+
+
+async def _count_call(limiter: RateLimiter, version: int, subject: str) -> None:
+    try:
+        await limiter.check_call(version, subject)
+    except LimitExceededError as limited:
+        headers = {"Retry-After": str(limited.retry_after)}
+        raise HTTPException(429, limited.description, headers=headers) from None
+
+
+CurrentPrincipal = Annotated[Principal, Security(current_principal)]
+
+
+def require_scopes(*scopes: str) -> Any:
+    """A dependency marker: ``Annotated[Principal, require_scopes("items:write")]``."""
+    return Security(current_principal, scopes=list(scopes))

@@ -1,0 +1,1 @@
+"""Contracts: released OpenAPI documents and the breaking changes between two of them."""

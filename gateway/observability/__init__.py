@@ -1,0 +1,1 @@
+"""Observability: one pure-ASGI middleware for request ids, the JSON access log and metrics."""
