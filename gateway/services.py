@@ -15,15 +15,17 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.auth.services import AuthServices, get_version
+from gateway.housekeeping import Housekeeping
 from gateway.usage.recorder import UsageRecorder
 from gateway.version_info import VersionInfo
 
 
 @dataclass(frozen=True)
 class Services(AuthServices):
-    """Everything the versions share: the auth layer's services, usage counts, the versions."""
+    """Everything the versions share: the auth layer's, usage counts, pruning, the versions."""
 
     usage: UsageRecorder
+    housekeeping: Housekeeping
     versions: tuple[VersionInfo, ...] = ()
 
     def version(self, number: int) -> VersionInfo | None:

@@ -123,7 +123,7 @@ def bearer(token: str) -> dict[str, str]:
 
 @pytest.fixture
 def versions(app: FastAPI) -> list[int]:
-    return [version.number for version in app.state.versions]
+    return [version.number for version in app.state.gateway.versions]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -22,11 +22,12 @@ from fastapi.openapi.models import OAuthFlows as OAuthFlowsModel
 from fastapi.responses import JSONResponse
 from fastapi.security import SecurityScopes
 from fastapi.security.base import SecurityBase
+from starlette.datastructures import Headers
 
-from gateway.auth.ratelimit import COUNTED_KEY, LimitExceededError, RateLimiter
+from gateway.auth.ratelimit import LimitExceededError, RateLimiter
 from gateway.auth.services import AuthServices, get_version
 from gateway.auth.tokens import TokenError
-from gateway.observability.request_facts import PRINCIPAL_KEY
+from gateway.observability.request_facts import request_facts
 from gateway.version_info import VersionInfo
 
 # One scheme for all versions. Each version's OpenAPI document renames it to the version's own
@@ -57,6 +58,12 @@ class BearerError(Exception):
         self.error = error
         self.description = description
         self.scope = scope
+
+
+def bearer_token(headers: Headers) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header (any case), else ``None``."""
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    return token if token and scheme.lower() == "bearer" else None
 
 
 def bearer_error_response(request: Request, exc: Exception) -> JSONResponse:
@@ -94,8 +101,8 @@ class BearerAuthentication(SecurityBase):
 
     async def __call__(self, request: Request, security_scopes: SecurityScopes) -> Principal:
         """The caller named by a valid bearer token issued by this version's token route."""
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token:
+        token = bearer_token(request.headers)
+        if token is None:
             raise BearerError(401)
         state = request.app.state
         version: VersionInfo = state.version
@@ -106,12 +113,12 @@ class BearerAuthentication(SecurityBase):
             raise BearerError(401, "invalid_token", str(error)) from None
         if services.revocations.is_revoked(claims.token_id, claims.family):
             raise BearerError(401, "invalid_token", "The access token was revoked")
-        scope = request.scope
-        scope[PRINCIPAL_KEY] = claims.subject  # for the usage counts, 429s and 403s too
+        facts = request_facts(request.scope)
+        facts.principal = claims.subject  # for the usage counts, 429s and 403s too
         # Every verified call counts, whatever its scopes, once per request (STANDARDS 8): a
         # route can depend on current_principal twice, with different scopes.
-        if COUNTED_KEY not in scope:
-            scope[COUNTED_KEY] = True
+        if not facts.counted:
+            facts.counted = True
             if not services.limiter.spend_lease(version.number, claims.subject):
                 await _count_call(services.limiter, version.number, claims.subject)
         if security_scopes.scopes and not claims.scopes.issuperset(security_scopes.scopes):

@@ -13,7 +13,7 @@ from gateway.auth.oauth import NO_STORE, OAuthError, requested_scopes
 from gateway.auth.refresh_tokens import RefreshError, RefreshTokens, Rotation
 from gateway.auth.services import AuthServices, get_auth_services
 from gateway.auth.users import MAX_PASSWORD_LENGTH, UserStore
-from gateway.observability.request_facts import PRINCIPAL_KEY
+from gateway.observability.request_facts import request_facts
 from gateway.version_info import VersionInfo
 
 
@@ -110,7 +110,7 @@ def _token_response(
     issued = services.tokens.issue(
         rotation.username, audience=version.name, scopes=rotation.scopes, family=rotation.family
     )
-    request.scope[PRINCIPAL_KEY] = rotation.username  # a login counts as that user's call
+    request_facts(request.scope).principal = rotation.username  # a login is that user's call
     body = TokenResponse(
         access_token=issued.access_token,
         expires_in=issued.expires_in,

@@ -63,8 +63,6 @@ from gateway.settings import Settings
 
 log = logging.getLogger("gateway")
 
-# Set in a request's scope once its call has been counted.
-COUNTED_KEY = "gateway.auth.ratelimit.counted"
 # Redis keys start with this; tests set their own to keep apart from each other.
 KEY_PREFIX = "gateway-ratelimit"
 # Per connection attempt and per command. Redis answers in well under a millisecond on a LAN;

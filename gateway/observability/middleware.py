@@ -2,8 +2,8 @@
 
 One middleware rather than three, because each layer costs a coroutine frame and a ``send``
 wrapper on every request, and all three need the same facts: the request id, the status, the
-latency and, from the dispatcher (``VERSION_KEY``, ``ROUTE_KEY``, ``PRINCIPAL_KEY`` in the
-gateway's scope), which version, route and principal served it.
+latency and, from the request's ``RequestFacts`` that this middleware puts in the scope and the
+layers inside fill in, which version, route and principal served it.
 
 It is also the gateway's error boundary. The gateway's ``ServerErrorMiddleware`` sits outside
 every added middleware, so a 500 it sent would carry no ``X-Request-ID`` and its log line no
@@ -28,7 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.observability.access_log import access_line, access_log, log_access
 from gateway.observability.metrics import METRICS_PATH, GatewayMetrics, current_metrics
-from gateway.observability.request_facts import PRINCIPAL_KEY, ROUTE_KEY, VERSION_KEY
+from gateway.observability.request_facts import FACTS_KEY, RequestFacts
 from gateway.observability.request_id import (
     REQUEST_ID_HEADER,
     REQUEST_ID_KEY,
@@ -44,8 +44,8 @@ log = logging.getLogger("gateway")
 def install_observability(gateway: FastAPI, settings: Settings) -> None:
     """Add request ids, the JSON access log and ``/metrics`` to ``gateway``.
 
-    The metrics live on ``gateway.state.metrics``, on a registry of this gateway's own; every
-    log record of the process gets a ``request_id`` attribute (``"-"`` outside a request).
+    The metrics are kept on a registry of this gateway's own; every log record of the process
+    gets a ``request_id`` attribute (``"-"`` outside a request).
 
     Call it after every other ``add_middleware`` (the dispatcher included): the middleware added
     last wraps the others, and this one must see every request and every response.
@@ -53,7 +53,6 @@ def install_observability(gateway: FastAPI, settings: Settings) -> None:
     install_request_id_records()
     token = settings.metrics.token
     metrics = GatewayMetrics(token.get_secret_value() if token else None)
-    gateway.state.metrics = metrics
     gateway.add_route(METRICS_PATH, metrics.endpoint, methods=["GET"], include_in_schema=False)
     gateway.add_middleware(
         ObservabilityMiddleware,
@@ -92,6 +91,7 @@ class ObservabilityMiddleware:
         id_header = (REQUEST_ID_HEADER, raw_id)
         request_id = raw_id.decode("ascii")
         scope[REQUEST_ID_KEY] = request_id
+        scope[FACTS_KEY] = RequestFacts()
         id_token = current_request_id.set(request_id)
         metrics_token = current_metrics.set(self.metrics)
         status = 500
@@ -143,13 +143,11 @@ class ObservabilityMiddleware:
     def _record(
         self, scope: Scope, status: int, started_at: float, seconds: float, request_id: str
     ) -> None:
-        version: int | None = scope.get(VERSION_KEY)
-        route: str | None
+        facts: RequestFacts = scope[FACTS_KEY]
+        version, route = facts.version, facts.route
         if version is None:
             # The gateway's own routes: the router left the matched route in the scope.
             route = getattr(scope.get("route"), "path", None)
-        else:
-            route = scope.get(ROUTE_KEY)
         method: str = scope["method"]
         self.metrics.observe(version, route, method, status, seconds)
         if self.access_log and access_log.isEnabledFor(logging.INFO):
@@ -164,7 +162,7 @@ class ObservabilityMiddleware:
                     route=route,
                     status=status,
                     latency_ms=seconds * 1000,
-                    principal=scope.get(PRINCIPAL_KEY),
+                    principal=facts.principal,
                     client=client[0] if client else None,
                 )
             )

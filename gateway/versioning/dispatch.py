@@ -20,12 +20,7 @@ from starlette.responses import JSONResponse, RedirectResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.auth.tokens import Tokens
-from gateway.observability.request_facts import (
-    GATEWAY_ROOT_KEY,
-    PRINCIPAL_KEY,
-    ROUTE_KEY,
-    VERSION_KEY,
-)
+from gateway.observability.request_facts import request_facts
 from gateway.version_info import VersionInfo
 from gateway.versioning.lifecycle import (
     Headers,
@@ -104,12 +99,14 @@ class VersionDispatcher:
             location = mount + "/" + (f"?{query}" if query else "")
             await RedirectResponse(location)(scope, receive, send)
             return
+        facts = request_facts(scope)  # before the copy: the child scope shares the object
+        facts.version = mounted.info.number
+        facts.gateway_root = root_path
         child = dict(scope)
         child["path"] = path
         child["root_path"] = mount
         # url_for() inside a version builds on app_root_path: it must be the version's mount.
         child["app_root_path"] = mount
-        child[GATEWAY_ROOT_KEY] = root_path
         # FastAPI's OpenTelemetry support observes the request once, in the gateway app; this
         # key tells the version app not to check again (FastAPI's own convention for mounts).
         child.setdefault("fastapi.telemetry", None)
@@ -117,14 +114,11 @@ class VersionDispatcher:
         try:
             await mounted.app(child, receive, _adding(send, extra) if extra else send)
         finally:
-            principal = child.get(PRINCIPAL_KEY)
-            scope[VERSION_KEY] = mounted.info.number
-            scope[PRINCIPAL_KEY] = principal
-            route = child.get("route")
-            scope[ROUTE_KEY] = getattr(route, "path", None) if route is not None else None
+            # The version's router leaves the route it matched in the version's scope.
+            facts.route = getattr(child.get("route"), "path", None)
             # A caller that met an error is still a caller of this version.
             if self.on_served is not None:
-                self.on_served(mounted.info.number, principal)
+                self.on_served(mounted.info.number, facts.principal)
 
     def _extra_headers(self, version: VersionInfo, root_path: str, negotiated: bool) -> Headers:
         key = (version.number, root_path)

@@ -35,7 +35,7 @@ from starlette.staticfiles import StaticFiles
 
 from gateway.auth.bearer import SHARED_SCHEME_NAME
 from gateway.auth.services import get_version
-from gateway.observability.request_facts import GATEWAY_ROOT_KEY
+from gateway.observability.request_facts import request_facts
 from gateway.services import get_services
 from gateway.version_info import VersionInfo
 from gateway.versioning.lifecycle import iso_day
@@ -158,7 +158,7 @@ class _PageUrls:
         self.version = get_version(request)
         self.root: str = request.scope.get("root_path", "")
         self.openapi = f"{self.root}/openapi.json"
-        self.assets = request.scope.get(GATEWAY_ROOT_KEY, "") + ASSETS_PATH
+        self.assets = request_facts(request.scope).gateway_root + ASSETS_PATH
 
 
 def add_docs_routes(app: FastAPI) -> None:

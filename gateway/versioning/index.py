@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import SQLAlchemyError
 
-from gateway.services import Services
+from gateway.services import Services, ServicesDep
 from gateway.usage.overview import requests_per_day, top_callers
 from gateway.usage.recorder import VersionActivity
 from gateway.version_info import VersionInfo
@@ -56,9 +56,8 @@ async def _counts_or_none(read: Callable[[], Awaitable[T]]) -> T | None:
         return None
 
 
-async def _listing(request: Request) -> tuple[list[dict[str, Any]], bool]:
+async def _listing(request: Request, services: Services) -> tuple[list[dict[str, Any]], bool]:
     """The entries of ``/versions``, and whether their usage counts could be read."""
-    services: Services = request.app.state.gateway
     root_path = request.scope.get("root_path", "")
     activity = await _counts_or_none(services.usage.recent)
     entries = []
@@ -79,9 +78,8 @@ async def _overview(services: Services) -> UsageOverview:
 
 
 @router.get("/docs", include_in_schema=False)
-async def default_docs(request: Request) -> Response:
+async def default_docs(request: Request, services: ServicesDep) -> Response:
     """The docs of the default version: the newest stable one."""
-    services: Services = request.app.state.gateway
     default = services.default_version
     if default is None:
         return JSONResponse({"detail": "No API version is being served"}, status_code=404)
@@ -89,19 +87,18 @@ async def default_docs(request: Request) -> Response:
 
 
 @router.get("/versions", tags=["gateway"])
-async def list_versions(request: Request) -> dict[str, list[dict[str, Any]]]:
+async def list_versions(request: Request, services: ServicesDep) -> dict[str, list[dict[str, Any]]]:
     """Every mounted version with its status and the URLs of its docs, schema and token route."""
-    listing, _ = await _listing(request)
+    listing, _ = await _listing(request, services)
     return {"versions": listing}
 
 
 @router.get("/", tags=["gateway"], response_model=None)
-async def index(request: Request) -> Response:
+async def index(request: Request, services: ServicesDep) -> Response:
     """The version index: an HTML page for browsers, JSON for ``Accept: application/json``."""
-    listing, counted = await _listing(request)
+    listing, counted = await _listing(request, services)
     if "text/html" not in request.headers.get("accept", ""):
         return JSONResponse({"versions": listing})
-    services: Services = request.app.state.gateway
     # Not tried again when the counts just failed: one slow database is wait enough.
     usage = await _counts_or_none(lambda: _overview(services)) if counted else None
     return HTMLResponse(render_index(listing, usage))
@@ -114,10 +111,9 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", tags=["gateway"], response_model=None)
-async def readyz(request: Request) -> JSONResponse:
+async def readyz(services: ServicesDep) -> JSONResponse:
     """Readiness: 200 when the database (and a shared rate-limit store) answers, else 503
     naming what does not."""
-    services: Services = request.app.state.gateway
     probes = {"database": services.database.ping}
     if services.limiter.shared:  # a memory store cannot be down; Redis can (STANDARDS 26)
         probes["ratelimit"] = services.limiter.ping

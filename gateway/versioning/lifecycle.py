@@ -15,13 +15,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from email.utils import format_datetime
 
-from starlette.requests import Request
+from starlette.datastructures import Headers as HTTPHeaders
 from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
+from gateway.auth.bearer import bearer_token
 from gateway.auth.tokens import TokenError, Tokens
 from gateway.errors import SettingsError
-from gateway.observability.request_facts import GATEWAY_ROOT_KEY, PRINCIPAL_KEY
+from gateway.observability.request_facts import request_facts
 from gateway.settings import VersionsSettings
 from gateway.version_info import VersionInfo
 
@@ -102,7 +103,7 @@ class RetiredVersion:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         self._note_caller(scope)
-        root_path: str = scope.get(GATEWAY_ROOT_KEY, "")
+        root_path = request_facts(scope).gateway_root
         body: dict[str, object] = {
             "error": "version_retired",
             "detail": f"API version {self.version.number} has been retired",
@@ -121,11 +122,11 @@ class RetiredVersion:
         """Name the caller for the usage counts: who still calls a retired version matters."""
         if self.tokens is None:
             return
-        scheme, _, token = Request(scope).headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token:
+        token = bearer_token(HTTPHeaders(scope=scope))
+        if token is None:
             return
         with contextlib.suppress(TokenError):
-            scope[PRINCIPAL_KEY] = self.tokens.verify(token, self.version.name).subject
+            request_facts(scope).principal = self.tokens.verify(token, self.version.name).subject
 
 
 def unknown_version(name: str, versions: Sequence[VersionInfo], root_path: str) -> JSONResponse:

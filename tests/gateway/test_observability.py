@@ -61,13 +61,6 @@ PATHS = [
 ]
 
 
-def observed(gateway: FastAPI, settings: Settings) -> FastAPI:
-    # Until create_app installs it itself; afterwards, installing twice would wrap twice.
-    if not hasattr(gateway.state, "metrics"):
-        install_observability(gateway, settings)
-    return gateway
-
-
 def add_probes(gateway: FastAPI) -> None:
     """Routes that log, fail and count tokens, in the gateway and in version 1."""
 
@@ -88,7 +81,7 @@ def add_probes(gateway: FastAPI) -> None:
         record_token_failed(1, "invalid_grant")
         return {}
 
-    version = gateway.state.version_apps["apiv1"]
+    version = gateway.version_app(1)
     for app in (gateway, version):
         app.add_api_route("/probe/id", request_id, methods=["GET"])
         app.add_api_route("/probe/thread", in_a_thread, methods=["GET"])
@@ -101,7 +94,6 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     # Replaces conftest's ``app``, so ``client`` and ``add_user`` use the observed gateway.
     gateway = create_app(settings)
     add_probes(gateway)
-    observed(gateway, settings)
     async with gateway.router.lifespan_context(gateway):
         yield gateway
 
@@ -343,7 +335,7 @@ async def test_access_log_can_be_turned_off(
     make_settings: Callable[..., Settings], caplog: pytest.LogCaptureFixture
 ) -> None:
     settings = make_settings(server={"access_log": False})
-    gateway = observed(create_app(settings), settings)
+    gateway = create_app(settings)
     caplog.set_level(logging.INFO)
     async with gateway.router.lifespan_context(gateway), client_for(gateway) as client:
         response = await client.get("/healthz")
@@ -501,8 +493,8 @@ async def test_each_gateway_counts_on_its_own_registry(
     make_settings: Callable[..., Settings],
 ) -> None:
     settings = make_settings()
-    first = observed(create_app(settings), settings)
-    second = observed(create_app(settings), settings)
+    first = create_app(settings)
+    second = create_app(settings)
     healthz = _labels("", "/healthz", "GET", "200")
     async with client_for(first) as one, client_for(second) as other:
         await one.get("/healthz")

@@ -109,7 +109,7 @@ async def test_a_catch_all_module_still_gets_the_factorys_pages() -> None:
 async def test_pages_and_routes_answer_after_the_move(app: FastAPI) -> None:
     async with client_for(app) as client:
         for number in (1, 2):
-            routes = app.state.version_apps[f"apiv{number}"].router.routes
+            routes = app.version_app(number).router.routes
             assert getattr(routes[-1], "path", None) == "/"  # the factory's routes were moved
             assert (await client.get(f"/apiv{number}/docs")).status_code == 200
             assert (await client.get(f"/apiv{number}/openapi.json")).status_code == 200
