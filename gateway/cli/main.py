@@ -156,7 +156,8 @@ def check() -> None:
     app = create_app(settings)
     run(_check_database(settings))
     versions = ", ".join(
-        f"v{version.number} ({version.status}, {version.source})" for version in app.state.gateway.versions
+        f"v{version.number} ({version.status}, {version.source})"
+        for version in app.state.gateway.versions
     )
     source = settings_file() or "defaults"
     click.echo(f"ok: settings from {source}; versions: {versions or 'none'}")
