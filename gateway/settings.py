@@ -45,6 +45,7 @@ NAMED_KEY = "named_key"
 DEFAULT_SETTINGS_FILE = Path("settings.toml")
 # RFC 7518 3.2: an HMAC key must be at least as long as the hash output.
 MIN_HMAC_KEY_BYTES = {"HS256": 32, "HS384": 48, "HS512": 64}
+# ``v<N>``: a version's settings table, and the name of its module or entry point.
 VERSION_KEY = re.compile(r"^v([1-9][0-9]*)$")
 
 LOOPBACK: tuple[IPvAnyNetwork, ...] = (IPv4Network("127.0.0.1/32"), IPv6Network("::1/128"))

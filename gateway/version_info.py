@@ -7,12 +7,27 @@ dispatcher its path segment.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 
 from gateway.settings import VersionStatus
+
+# How clients name a version: ``2``, ``v2`` or ``apiv2`` (API-Version, CLI arguments).
+_REQUESTED = re.compile(r"^(?:apiv|v)?([1-9][0-9]*)$", re.IGNORECASE)
+
+
+def version_name(number: int) -> str:
+    """``apiv<N>``: the path segment, the token audience and the bearer realm of version N."""
+    return f"apiv{number}"
+
+
+def requested_version(text: str) -> int | None:
+    """The number in ``2``, ``v2`` or ``apiv2`` (any case, spaces around), else ``None``."""
+    match = _REQUESTED.match(text.strip())
+    return int(match.group(1)) if match else None
 
 
 @dataclass(frozen=True)
@@ -30,7 +45,7 @@ class VersionInfo:
     @cached_property  # read on every authenticated request
     def name(self) -> str:
         """``apiv<N>``: the path segment, the token audience and the bearer realm."""
-        return f"apiv{self.number}"
+        return version_name(self.number)
 
     @property
     def path(self) -> str:

@@ -25,8 +25,8 @@ in process, with no store operation at all. A lease is at most 1% of the limit a
 within 1% of the window (at most one second), so a limit is never exceeded by more than that
 shift in time, and at most 1% of it may be counted early for a principal who stops calling.
 Limits under 200 per window get leases of one: every call is counted as it happens, exactly.
-This takes the store off nearly every request: a moving count in ``limits`` costs several
-microseconds in memory, a round trip with Redis.
+This takes the store off nearly every request: a count in ``limits`` is work in memory and a
+round trip with Redis (docs/bench.md has what a request costs).
 
 The store is ``memory://`` (per process) or ``redis://host:port/db`` (shared by instances). When
 Redis does not answer, logins fail closed (``StoreUnavailableError``: the token route answers 503)
@@ -60,6 +60,7 @@ from limits.storage import storage_from_string
 
 from gateway.errors import SettingsError
 from gateway.settings import Settings
+from gateway.version_info import version_name
 
 log = logging.getLogger("gateway")
 
@@ -252,7 +253,8 @@ class RateLimiter:
             self._store_failed(error)
             return
         raise LimitExceededError(
-            f"Rate limit of {limit} for apiv{version} exceeded; retry in {retry_after} seconds",
+            f"Rate limit of {limit} for {version_name(version)} exceeded; "
+            f"retry in {retry_after} seconds",
             retry_after,
         )
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import importlib
 import logging
 import os
-import re
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -25,12 +24,11 @@ from alembic.config import Config
 from fastapi import FastAPI
 
 from gateway.errors import VersionLoadError
-from gateway.settings import VersionsSettings
+from gateway.settings import VERSION_KEY, VersionsSettings
 from gateway.storage.migrate import alembic_config
 from gateway.versioning.factory import declared_scopes, repeated_operation_id
 
 ENTRY_POINT_GROUP = "gateway.versions"
-VERSION_NAME = re.compile(r"^v([1-9][0-9]*)$")
 
 log = logging.getLogger("gateway")
 
@@ -130,7 +128,7 @@ def _package_candidates(package_name: str) -> Iterator[Candidate]:
             is_package = entry.is_dir() and (entry / "__init__.py").is_file()
             if not (is_module or is_package) or name.startswith("_"):
                 continue
-            match = VERSION_NAME.match(name)
+            match = VERSION_KEY.match(name)
             if match is None:
                 log.warning(
                     "ignored %s: a version is named v<N> and shared code starts with '_'",
@@ -167,7 +165,7 @@ def package_directory(package_name: str) -> Path:
 def _entry_point_candidates() -> Iterator[Candidate]:
     for entry_point in entry_points(group=ENTRY_POINT_GROUP):
         source = f"entry point {entry_point.name} = {entry_point.value}"
-        match = VERSION_NAME.match(entry_point.name)
+        match = VERSION_KEY.match(entry_point.name)
         if match is None:
             raise VersionLoadError(f"{source}: the entry point's name must be v<N>, like v3")
         yield Candidate(int(match.group(1)), source, entry_point.load)

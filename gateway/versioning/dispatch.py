@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.auth.tokens import Tokens
 from gateway.observability.request_facts import request_facts
-from gateway.version_info import VersionInfo
+from gateway.version_info import VersionInfo, requested_version
 from gateway.versioning.lifecycle import (
     Headers,
     RetiredVersion,
@@ -31,7 +31,6 @@ from gateway.versioning.lifecycle import (
 
 NEGOTIATED = "api"
 VERSION_SEGMENT = re.compile(r"^apiv[0-9]+$")
-REQUESTED_VERSION = re.compile(r"^(?:apiv|v)?([1-9][0-9]*)$", re.IGNORECASE)
 
 # Called after each request a version served: (version number, principal or None).
 ServedHook = Callable[[int, str | None], None]
@@ -139,8 +138,8 @@ class VersionDispatcher:
             if self.default is None:
                 return JSONResponse({"detail": "No API version is being served"}, 404)
             return self.default
-        match = REQUESTED_VERSION.match(requested.strip())
-        mounted = self.by_number.get(int(match.group(1))) if match else None
+        number = requested_version(requested)
+        mounted = self.by_number.get(number) if number is not None else None
         if mounted is None:
             supported = [str(v.number) for v in self.infos if v.serving]
             return JSONResponse(

@@ -37,7 +37,7 @@ from gateway.auth.bearer import SHARED_SCHEME_NAME
 from gateway.auth.services import get_version
 from gateway.observability.request_facts import request_facts
 from gateway.services import get_services
-from gateway.version_info import VersionInfo
+from gateway.version_info import VersionInfo, version_name
 from gateway.versioning.lifecycle import iso_day
 
 ASSETS_PATH = "/docs-assets"
@@ -101,7 +101,7 @@ def _with_lifecycle(
         notes.append(info["description"])
     # Relative links: they resolve against the docs page, under any proxy prefix or /api.
     others = [
-        f"[v{v.number}](../apiv{v.number}/docs) ({v.status})"
+        f"[v{v.number}](../{v.name}/docs) ({v.status})"
         for v in siblings
         if v.number != version.number and v.serving
     ]
@@ -132,7 +132,7 @@ def _lifecycle_note(version: VersionInfo) -> str | None:
     if version.sunset:
         note += f"; it stops working on {iso_day(version.sunset)}"
     if version.successor:
-        note += f". Move to [v{version.successor}](../apiv{version.successor}/docs)"
+        note += f". Move to [v{version.successor}](../{version_name(version.successor)}/docs)"
     return note + "."
 
 

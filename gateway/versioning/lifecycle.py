@@ -24,7 +24,7 @@ from gateway.auth.tokens import TokenError, Tokens
 from gateway.errors import SettingsError
 from gateway.observability.request_facts import request_facts
 from gateway.settings import VersionsSettings
-from gateway.version_info import VersionInfo
+from gateway.version_info import VersionInfo, version_name
 
 Headers = list[tuple[bytes, bytes]]
 
@@ -70,7 +70,7 @@ def iso_day(moment: datetime | None) -> str | None:
 
 
 def docs_url(root_path: str, number: int) -> str:
-    return f"{root_path}/apiv{number}/docs"
+    return f"{root_path}/{version_name(number)}/docs"
 
 
 def successor_link(version: VersionInfo, root_path: str) -> str | None:
@@ -111,7 +111,7 @@ class RetiredVersion:
         headers = {}
         link = successor_link(self.version, root_path)
         if link:
-            body["successor"] = f"{root_path}/apiv{self.version.successor}"
+            body["successor"] = f"{root_path}/{version_name(self.version.successor or 0)}"
             body["successor_docs"] = docs_url(root_path, self.version.successor or 0)
             headers["Link"] = link
         if self.version.sunset is not None:
