@@ -19,11 +19,11 @@ import httpx
 import pytest
 from click.testing import CliRunner, Result
 
-from gateway.cli.openapi import (
+from gateway.cli.openapi import openapi
+from gateway.contracts.snapshots import (
     LiveVersion,
     check_versions,
     live_versions,
-    openapi,
     orphaned_snapshots,
     snapshot_directory,
     snapshot_path,
