@@ -12,12 +12,11 @@ results.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
+from gateway.cli.common import one_line_errors
 from gateway.contracts.compare import changelog
 from gateway.contracts.snapshots import (
     VersionCheck,
@@ -33,21 +32,6 @@ from gateway.contracts.snapshots import (
 from gateway.errors import GatewayError
 from gateway.settings import load_settings
 from gateway.versioning.discovery import display
-
-T = TypeVar("T")
-
-
-def one_line_errors(command: Callable[..., T]) -> Callable[..., T]:
-    """``gateway.cli.one_line_errors``, looked up when the command runs: ``gateway.cli`` imports
-    this module to register the group, so importing it here at the top would be circular."""
-
-    @wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> T:
-        from gateway.cli.main import one_line_errors as cli_errors
-
-        return cli_errors(command)(*args, **kwargs)
-
-    return wrapper
 
 
 @click.group()
