@@ -1,6 +1,6 @@
 """``gateway versions usage [N] [--days 30] [--json]``: who still calls each version.
 
-``gateway/cli.py`` attaches this command to its ``versions`` group. It reads the counts the
+``gateway.cli.main`` attaches this command to the ``versions`` group. It reads the counts the
 gateway has written; a running gateway writes its counts every few seconds, so the latest ones
 may still be in its memory.
 """
@@ -8,19 +8,18 @@ may still be in its memory.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import click
 
+from gateway.cli.common import one_line_errors, run, table
 from gateway.errors import GatewayError
 from gateway.settings import Settings, load_settings
 from gateway.storage.database import Database
 from gateway.storage.migrate import prepare
 from gateway.usage.recorder import PrincipalUsage, usage_report
+from gateway.version_info import requested_version
 from gateway.versioning.discovery import discover_versions, migrations_for
-
-VERSION_ARGUMENT = re.compile(r"^(?:apiv|v)?([1-9][0-9]*)$", re.IGNORECASE)
 
 
 @click.command("usage")
@@ -29,20 +28,12 @@ VERSION_ARGUMENT = re.compile(r"^(?:apiv|v)?([1-9][0-9]*)$", re.IGNORECASE)
     "--days", type=click.IntRange(min=1), default=30, show_default=True, help="Window to report."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@one_line_errors
 def usage(version: str | None, days: int, as_json: bool) -> None:
     """Show who called each version (or only version N): requests and when last seen."""
-    # Imported here: gateway.cli imports this module to attach the command.
-    from gateway.cli.main import one_line_errors
-
-    one_line_errors(_usage)(version, days, as_json)
-
-
-def _usage(requested: str | None, days: int, as_json: bool) -> None:
-    from gateway.cli.main import run, table
-
     settings = load_settings()
     discovered = [found.number for found in discover_versions(settings.versions)]
-    number = _version_number(requested, discovered) if requested is not None else None
+    number = _version_number(version, discovered) if version is not None else None
     rows = run(_report(settings, days, number))
     # Versions with calls but no module any more are shown too: someone still calls them.
     shown = sorted(set(discovered) | {row.version for row in rows})
@@ -71,10 +62,10 @@ def _usage(requested: str | None, days: int, as_json: bool) -> None:
 
 
 def _version_number(requested: str, discovered: list[int]) -> int:
-    match = VERSION_ARGUMENT.match(requested.strip())
-    if match is None:
+    number = requested_version(requested)
+    if number is None:
         raise _no_such_version(repr(requested), discovered)
-    return int(match.group(1))
+    return number
 
 
 def _no_such_version(name: str, discovered: list[int]) -> GatewayError:

@@ -13,7 +13,8 @@ standard ones is ``"other"``; a status is one of at most 500 numbers.
 
 Requests and latencies are counted in plain dictionaries and handed to prometheus_client as a
 custom collector at scrape time: a labelled ``Counter.inc`` and ``Histogram.observe`` take a lock
-and validate on every call, work on every request for numbers read once every few seconds. Token counts are rare and stay ordinary ``Counter`` objects.
+and validate on every call, work on every request for numbers read once every few seconds.
+Token counts are rare and stay ordinary ``Counter`` objects.
 
 ``metrics.token``, when set, is a bearer token the scraper must send (Prometheus'
 ``authorization: credentials``); without it ``/metrics`` is open, for the proxy to restrict.
