@@ -7,8 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from gateway import CurrentPrincipal, DbSession
-from gateway.auth.bearer import BearerError
+from gateway import BearerError, CurrentPrincipal, DbSession
 from gateway.auth.users import UserStore
 
 router = APIRouter(tags=["users"])

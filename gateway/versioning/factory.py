@@ -23,7 +23,7 @@ from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute, Host, Match
 from starlette.types import Scope
 
-from gateway.auth.bearer import BearerError, bearer_error_response
+from gateway.auth.bearer import bearer_error_response
 from gateway.auth.grants import TokenResponse
 from gateway.auth.jwks import JWKS_PATH, jwks
 from gateway.auth.revoke_endpoint import REVOKE_OPENAPI, revoke_endpoint
@@ -33,6 +33,7 @@ from gateway.auth.token_endpoint import (
     token_endpoint,
     token_method_not_allowed,
 )
+from gateway.errors import BearerError
 from gateway.versioning.docs import add_docs_routes
 from gateway.versioning.finite_numbers import validation_error_response
 

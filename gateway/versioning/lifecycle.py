@@ -19,8 +19,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
-from gateway.auth.tokens import TokenError, Tokens
-from gateway.errors import SettingsError
+from gateway.auth.tokens import Tokens
+from gateway.errors import SettingsError, TokenError
 from gateway.observability.request_facts import GATEWAY_ROOT_KEY, PRINCIPAL_KEY
 from gateway.settings import VersionsSettings
 from gateway.version_info import VersionInfo
