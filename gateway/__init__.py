@@ -1,22 +1,33 @@
 """A multi-version API gateway on FastAPI.
 
-Version authors need only what is exported here: ``create_version_app`` to build a version's
-``app``, the ``CurrentPrincipal`` / ``require_scopes`` dependencies for protected routes,
-``DbSession`` for storage and ``Base`` to declare shared tables. ``create_app`` builds the
-gateway itself.
+A version module needs nothing from the gateway but what is exported here:
+
+- ``create_version_app`` builds the version's ``app``, with its token and revocation routes,
+  ``/users/me`` (unless ``users_me=False``), docs and OpenAPI document;
+- ``CurrentPrincipal`` and ``require_scopes(...)`` guard a route and name its caller, a
+  ``Principal``; ``BearerError`` refuses the caller with the RFC 6750 answer;
+- ``DbSession`` is a session on the shared database, ``Base`` the declarative base of its tables
+  and ``UTCDateTime`` their timezone-aware datetime column type;
+- ``VersionDep`` is the version's own number, status and scopes.
+
+``create_app`` builds the gateway itself from ``Settings`` (``load_settings``). Every exception
+class the gateway raises is in ``gateway.errors``; the startup ones are exported here too. The
+tests of a version need only ``gateway.testing``, which is not imported here: it uses httpx, a
+development dependency.
 """
 
 from gateway.app import create_app
 from gateway.auth.bearer import CurrentPrincipal, Principal, require_scopes
-from gateway.errors import GatewayError, SettingsError, UserError, VersionLoadError
+from gateway.errors import BearerError, GatewayError, SettingsError, UserError, VersionLoadError
 from gateway.services import DbSession, Services, VersionDep
 from gateway.settings import Settings, load_settings
-from gateway.storage.database import Base
+from gateway.storage.database import Base, UTCDateTime
 from gateway.version_info import VersionInfo
 from gateway.versioning.factory import create_version_app
 
 __all__ = [
     "Base",
+    "BearerError",
     "CurrentPrincipal",
     "DbSession",
     "GatewayError",
@@ -24,6 +35,7 @@ __all__ = [
     "Services",
     "Settings",
     "SettingsError",
+    "UTCDateTime",
     "UserError",
     "VersionDep",
     "VersionInfo",

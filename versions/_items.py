@@ -18,8 +18,7 @@ from fastapi import Depends, HTTPException, Path, status
 from sqlalchemy import JSON, BigInteger, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gateway import Base, DbSession, Principal, require_scopes
-from gateway.storage.database import UTCDateTime
+from gateway import Base, DbSession, Principal, UTCDateTime, require_scopes
 
 READ = "items:read"
 WRITE = "items:write"

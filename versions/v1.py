@@ -10,7 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from gateway import create_version_app
 from versions._items import SCOPES, Item, ItemId, ItemReader, Items, ItemWriter
-from versions._users import router as users_router
 
 app = create_version_app(
     title="Items API",
@@ -41,9 +40,6 @@ class ItemOut(BaseModel):
     @classmethod
     def of(cls, item: Item) -> ItemOut:
         return cls(id=item.id, name=item.name, price=item.price)
-
-
-app.include_router(users_router)
 
 
 @app.get("/items/", tags=["items"])

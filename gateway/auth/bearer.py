@@ -24,9 +24,9 @@ from fastapi.security import SecurityScopes
 from fastapi.security.base import SecurityBase
 from starlette.datastructures import Headers
 
-from gateway.auth.ratelimit import LimitExceededError, RateLimiter
+from gateway.auth.ratelimit import RateLimiter
 from gateway.auth.services import AuthServices, get_version
-from gateway.auth.tokens import TokenError
+from gateway.errors import BearerError, LimitExceededError, TokenError
 from gateway.observability.request_facts import request_facts
 from gateway.version_info import VersionInfo
 
@@ -41,23 +41,6 @@ class Principal:
 
     username: str
     scopes: frozenset[str]
-
-
-class BearerError(Exception):
-    """An RFC 6750 failure: rendered by ``bearer_error_response`` with the version's realm."""
-
-    def __init__(
-        self,
-        status_code: int,
-        error: str | None = None,
-        description: str = "Authentication required",
-        scope: str | None = None,
-    ) -> None:
-        super().__init__(description)
-        self.status_code = status_code
-        self.error = error
-        self.description = description
-        self.scope = scope
 
 
 def bearer_token(headers: Headers) -> str | None:

@@ -9,10 +9,11 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from gateway.auth.oauth import NO_STORE, OAuthError, requested_scopes
-from gateway.auth.refresh_tokens import RefreshError, RefreshTokens, Rotation
+from gateway.auth.oauth import NO_STORE, requested_scopes
+from gateway.auth.refresh_tokens import RefreshTokens, Rotation
 from gateway.auth.services import AuthServices, get_auth_services
 from gateway.auth.users import MAX_PASSWORD_LENGTH, UserStore
+from gateway.errors import OAuthError, RefreshError
 from gateway.observability.request_facts import request_facts
 from gateway.version_info import VersionInfo
 

@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from gateway.auth.services import get_auth_services
+from gateway.errors import OAuthError
 from gateway.version_info import VersionInfo
 
 FORM_TYPE = "application/x-www-form-urlencoded"
@@ -39,16 +40,6 @@ SINGLE_VALUED = (
 class OAuthErrorBody(BaseModel):
     error: str
     error_description: str
-
-
-class OAuthError(Exception):
-    """An RFC 6749 5.2 error response."""
-
-    def __init__(self, error: str, description: str, status_code: int = 400) -> None:
-        super().__init__(description)
-        self.error = error
-        self.description = description
-        self.status_code = status_code
 
 
 def oauth_error_response(error: OAuthError, version: VersionInfo) -> JSONResponse:

@@ -58,7 +58,7 @@ from limits.aio.strategies import RateLimiter as Strategy
 from limits.errors import ConfigurationError, StorageError
 from limits.storage import storage_from_string
 
-from gateway.errors import SettingsError
+from gateway.errors import LimitExceededError, SettingsError, StoreUnavailableError
 from gateway.settings import Settings
 from gateway.version_info import version_name
 
@@ -93,23 +93,6 @@ class _Lease:
 
     units: int
     expires: float  # time.monotonic()
-
-
-class LimitExceededError(Exception):
-    """A limit is used up; a slot frees in ``retry_after`` seconds (at least 1)."""
-
-    def __init__(self, description: str, retry_after: int) -> None:
-        super().__init__(description)
-        self.description = description
-        self.retry_after = retry_after
-
-
-class StoreUnavailableError(Exception):
-    """The shared store does not answer; try again in ``retry_after`` seconds."""
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(f"the rate-limit store does not answer; retry in {retry_after} seconds")
-        self.retry_after = retry_after
 
 
 class RateLimiter:

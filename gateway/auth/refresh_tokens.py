@@ -24,6 +24,7 @@ from sqlalchemy import ForeignKey, Integer, String, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from gateway.errors import RefreshError
 from gateway.storage.database import Base, Database, UTCDateTime
 
 
@@ -41,14 +42,6 @@ class RefreshToken(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-
-
-class RefreshError(Exception):
-    """The refresh token cannot be used; ``family_revoked`` when it was a replay."""
-
-    def __init__(self, description: str, family_revoked: str | None = None) -> None:
-        super().__init__(description)
-        self.family_revoked = family_revoked
 
 
 @dataclass(frozen=True)

@@ -14,14 +14,13 @@ from fastapi import Request, Response
 
 from gateway.auth.oauth import (
     NO_STORE,
-    OAuthError,
     authenticate_client,
     oauth_error_response,
     read_form,
 )
 from gateway.auth.refresh_tokens import RefreshTokens
 from gateway.auth.services import AuthServices, get_auth_services, get_version
-from gateway.auth.tokens import TokenError
+from gateway.errors import OAuthError, TokenError
 from gateway.version_info import VersionInfo
 
 

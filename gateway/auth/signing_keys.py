@@ -22,13 +22,12 @@ from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, Pub
 from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_pem_public_key
 
 from gateway.auth.tokens import (
-    KeyMaterialError,
     SigningKey,
     asymmetric_key,
     check_key_type,
     hmac_key,
 )
-from gateway.errors import SettingsError
+from gateway.errors import KeyMaterialError, SettingsError
 from gateway.settings import AuthSettings, KeySettings, check_key_length
 
 log = logging.getLogger("gateway")

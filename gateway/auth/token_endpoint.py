@@ -12,15 +12,14 @@ from gateway.auth.grants import password_grant, refresh_grant
 from gateway.auth.oauth import (
     FORM_TYPE,
     NO_STORE,
-    OAuthError,
     OAuthErrorBody,
     authenticate_client,
     oauth_error_response,
     read_form,
     retry_later,
 )
-from gateway.auth.ratelimit import LimitExceededError, StoreUnavailableError
 from gateway.auth.services import get_version
+from gateway.errors import LimitExceededError, OAuthError, StoreUnavailableError
 from gateway.observability.metrics import record_token_failed, record_token_issued
 
 GRANTS = {"password": password_grant, "refresh_token": refresh_grant}

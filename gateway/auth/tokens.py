@@ -30,6 +30,8 @@ from cryptography.hazmat.primitives.asymmetric import ed448, ed25519, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
 from jwt.algorithms import AllowedPrivateKeys, get_default_algorithms
 
+from gateway.errors import KeyMaterialError, TokenError
+
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub"]
 MALFORMED = "The access token is malformed or its signature is invalid"
 # The cryptography key classes each asymmetric algorithm signs with, and how to name them.
@@ -49,14 +51,6 @@ _KEY_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
 
 # Verified tokens kept in memory: enough for every active client of one busy instance.
 VERIFIED_CACHE_SIZE = 10_000
-
-
-class TokenError(Exception):
-    """The token cannot be accepted; the message is safe to show to the client."""
-
-
-class KeyMaterialError(ValueError):
-    """A key cannot serve its algorithm; the message says why (and never shows the key)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,7 +42,7 @@ from gateway.versioning.lifecycle import iso_day
 
 ASSETS_PATH = "/docs-assets"
 # The factory's operations, first in every version's document (and so in Swagger UI's list).
-FACTORY_OPERATIONS = ("/token", "/revoke")
+FACTORY_OPERATIONS = ("/token", "/revoke", "/users/me")
 
 
 def docs_assets() -> StaticFiles:
@@ -72,7 +72,7 @@ def _distinct_titles(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def _factory_first(document: dict[str, Any]) -> dict[str, Any]:
-    # The gateway may try the factory's routes last (version_app.move_factory_routes_last), and
+    # The gateway may try the factory's routes last (factory.move_factory_routes_last), and
     # FastAPI lists paths in route order; the document keeps the order the factory declares.
     paths = document.get("paths", {})
     first = {path: paths[path] for path in FACTORY_OPERATIONS if path in paths}

@@ -1,9 +1,10 @@
 """The version factory: what every version module builds its ``app`` with.
 
-``create_version_app`` returns a FastAPI application that already has the version's token route,
-docs, OpenAPI document and error handlers. It knows nothing of its own number: the gateway learns
-that from the module's name (``v3.py`` is version 3) and tells the app when it mounts it, so
-copying a version module to a new name yields a working new version with no edit.
+``create_version_app`` returns a FastAPI application that already has the version's token and
+revocation routes, ``/users/me``, docs, OpenAPI document and error handlers. It knows nothing of
+its own number: the gateway learns that from the module's name (``v3.py`` is version 3) and tells
+the app when it mounts it, so copying a version module to a new name yields a working new version
+with no edit.
 
 Each operation's ``operationId`` is its route's name (the endpoint function's, unless the route
 was given ``name=``) instead of FastAPI's default, which adds the path and the method: SDK
@@ -23,7 +24,7 @@ from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute, Host, Match
 from starlette.types import Scope
 
-from gateway.auth.bearer import BearerError, bearer_error_response
+from gateway.auth.bearer import bearer_error_response
 from gateway.auth.grants import TokenResponse
 from gateway.auth.jwks import JWKS_PATH, jwks
 from gateway.auth.revoke_endpoint import REVOKE_OPENAPI, revoke_endpoint
@@ -33,8 +34,10 @@ from gateway.auth.token_endpoint import (
     token_endpoint,
     token_method_not_allowed,
 )
+from gateway.errors import BearerError
 from gateway.versioning.docs import add_docs_routes
 from gateway.versioning.finite_numbers import validation_error_response
+from gateway.versioning.users_me import USERS_ME_PATH, read_me
 
 FACTORY_MARK = "gateway_version_scopes"
 # The routes the factory added, in app.state.
@@ -46,13 +49,15 @@ def create_version_app(
     title: str = "API",
     description: str = "",
     scopes: Mapping[str, str] | None = None,
+    users_me: bool = True,
     **fastapi_options: Any,
 ) -> FastAPI:
     """Build a version's FastAPI app.
 
     ``scopes`` maps each OAuth2 scope the version's routes may require to a description; the token
-    route grants only these, and Swagger UI's Authorize dialog lists them. Other keyword
-    arguments go to ``FastAPI`` (for example ``openapi_tags``, or a
+    route grants only these, and Swagger UI's Authorize dialog lists them. ``users_me=False``
+    leaves out ``GET /users/me`` (the caller), for a module that serves its own or none. Other
+    keyword arguments go to ``FastAPI`` (for example ``openapi_tags``, or a
     ``generate_unique_id_function`` of the module's own for its operationIds).
     """
     fastapi_options.setdefault("generate_unique_id_function", route_name)
@@ -88,6 +93,10 @@ def create_version_app(
         summary="Revoke an access or refresh token (RFC 7009)",
         tags=["auth"],
     )
+    if users_me:
+        app.add_api_route(
+            USERS_ME_PATH, read_me, methods=["GET"], operation_id="read_me", tags=["users"]
+        )
     app.add_route(
         "/token",
         token_method_not_allowed,
@@ -131,7 +140,7 @@ def repeated_operation_id(app: FastAPI) -> tuple[str, str, str] | None:
 def move_factory_routes_last(app: FastAPI) -> bool:
     """Match the module's own routes before the factory's, when that changes no answer.
 
-    Starlette tries routes one by one, in order, and the factory's nine routes (token, revoke,
+    Starlette tries routes one by one, in order, and the factory's routes (token, revoke, users/me,
     docs, OpenAPI, JWKS...) come before any route of the module: every API call would first be
     compared with each of them. They all have fixed paths, so they can go last whenever no
     route of the module answers one of those paths (any method, HTTP or websocket) or shares a

@@ -20,8 +20,8 @@ from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from gateway.auth.bearer import bearer_token
-from gateway.auth.tokens import TokenError, Tokens
-from gateway.errors import SettingsError
+from gateway.auth.tokens import Tokens
+from gateway.errors import SettingsError, TokenError
 from gateway.observability.request_facts import request_facts
 from gateway.settings import VersionsSettings
 from gateway.version_info import VersionInfo, version_name

@@ -29,12 +29,10 @@ TEST_TEMPLATE = '''"""Version {number}: discovered, documented, and issuing toke
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import jwt
 import pytest
 
-from gateway import create_app, load_settings
-from gateway.auth.users import UserStore
+from gateway.testing import GatewayClient, local_settings, running_gateway
 
 pytestmark = pytest.mark.anyio
 VERSION = {number}
@@ -42,38 +40,27 @@ PASSWORD = "a long enough password"
 
 
 @pytest.fixture
-async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    settings = load_settings(
-        None,
-        database={{"url": f"sqlite+aiosqlite:///{{tmp_path / 'test.db'}}"}},
-        auth={{"secret_key": "s" * 48, "secret_key_file": str(tmp_path / "secret.key")}},
-    )
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        services = app.state.gateway
-        async with services.database.sessions() as session:
-            await UserStore(session).add("tester", await services.passwords.hash(PASSWORD), [])
-            await session.commit()
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-            yield http
+async def gateway(tmp_path: Path) -> AsyncIterator[GatewayClient]:
+    async with running_gateway(local_settings(tmp_path)) as gateway:
+        await gateway.add_user("tester", PASSWORD)
+        yield gateway
 
 
-async def test_listed_and_documented(client: httpx.AsyncClient) -> None:
-    listing = (await client.get("/versions")).json()["versions"]
+async def test_listed_and_documented(gateway: GatewayClient) -> None:
+    listing = (await gateway.http.get("/versions")).json()["versions"]
     assert VERSION in [entry["number"] for entry in listing]
-    assert (await client.get(f"/apiv{{VERSION}}/docs")).status_code == 200
-    document = (await client.get(f"/apiv{{VERSION}}/openapi.json")).json()
+    assert (await gateway.http.get(f"/apiv{{VERSION}}/docs")).status_code == 200
+    document = (await gateway.http.get(f"/apiv{{VERSION}}/openapi.json")).json()
     assert document["servers"] == [{{"url": f"/apiv{{VERSION}}"}}]
 
 
-async def test_issues_its_own_tokens(client: httpx.AsyncClient) -> None:
-    form = {{"grant_type": "password", "username": "tester", "password": PASSWORD}}
-    response = await client.post(f"/apiv{{VERSION}}/token", data=form)
-    assert response.status_code == 200
-    claims = jwt.decode(response.json()["access_token"], options={{"verify_signature": False}})
+async def test_issues_its_own_tokens(gateway: GatewayClient) -> None:
+    claims = jwt.decode(
+        await gateway.token(VERSION, "tester", PASSWORD), options={{"verify_signature": False}}
+    )
     assert claims["aud"] == f"apiv{{VERSION}}"
-    wrong = await client.post(f"/apiv{{VERSION}}/token", data={{**form, "password": "wrong!"}})
+    form = {{"grant_type": "password", "username": "tester", "password": "wrong!"}}
+    wrong = await gateway.http.post(f"/apiv{{VERSION}}/token", data=form)
     assert wrong.json()["error"] == "invalid_grant"
 '''
 

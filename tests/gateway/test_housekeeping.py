@@ -13,9 +13,10 @@ import pytest
 from sqlalchemy import func, select
 
 from gateway import Settings, create_app
-from gateway.auth.refresh_tokens import RefreshError, RefreshToken, RefreshTokens, prune_expired
+from gateway.auth.refresh_tokens import RefreshToken, RefreshTokens, prune_expired
 from gateway.auth.revocations import Revocation, RevocationList
 from gateway.auth.users import User
+from gateway.errors import RefreshError
 from gateway.housekeeping import Housekeeping
 from gateway.settings import DatabaseSettings
 from gateway.storage.database import Base, Database

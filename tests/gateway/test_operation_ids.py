@@ -56,7 +56,9 @@ async def test_shipped_versions_name_each_operation_once_and_alike(
 
 
 def test_a_module_may_set_an_operation_id_or_its_own_naming() -> None:
-    app = create_version_app(generate_unique_id_function=lambda route: f"items_{route.name}")
+    app = create_version_app(
+        generate_unique_id_function=lambda route: f"items_{route.name}", users_me=False
+    )
 
     @app.get("/items/")
     async def list_all() -> list[int]:

@@ -19,13 +19,12 @@ from limits.errors import StorageError
 from gateway import Settings, SettingsError, create_app
 from gateway.auth import ratelimit
 from gateway.auth.ratelimit import (
-    LimitExceededError,
     RateLimiter,
-    StoreUnavailableError,
     account_key,
     address_key,
 )
 from gateway.auth.users import UserStore
+from gateway.errors import LimitExceededError, StoreUnavailableError
 from gateway.services import Services
 from gateway.settings import RateLimitSettings
 from tests.conftest import PASSWORD, AddUser, bearer, client_for, login

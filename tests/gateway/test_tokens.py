@@ -22,14 +22,13 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from gateway import Settings, create_app
 from gateway.auth.tokens import (
-    KeyMaterialError,
     SigningKey,
-    TokenError,
     Tokens,
     asymmetric_key,
     derive_kid,
     hmac_key,
 )
+from gateway.errors import KeyMaterialError, TokenError
 from tests.conftest import AddUser, bearer, client_for, login
 from tests.gateway.test_signing_key import rsa_key, write_private, write_public
 

@@ -19,7 +19,6 @@ from versions._items import (
     encode_cursor,
     to_cents,
 )
-from versions._users import router as users_router
 
 from .schemas import ItemCreate, ItemOut, ItemPage, ItemPatch
 
@@ -28,7 +27,6 @@ app = create_version_app(
     description="Items with a title, a priced currency and tags, paged by cursor.",
     scopes=SCOPES,
 )
-app.include_router(users_router)
 
 
 @app.get("/items/", tags=["items"])

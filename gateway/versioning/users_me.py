@@ -1,17 +1,22 @@
-"""``/users/me``, the same in every version: the caller named by the bearer token."""
+"""``GET /users/me``, the same in every version: the caller named by the bearer token.
+
+The factory adds it to every version app, so a client can always ask who its token speaks for,
+whatever else the version changed. A module that serves its own, or none, passes
+``users_me=False`` to ``create_version_app``.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter
 from pydantic import BaseModel
 
-from gateway import CurrentPrincipal, DbSession
-from gateway.auth.bearer import BearerError
+from gateway.auth.bearer import CurrentPrincipal
 from gateway.auth.users import UserStore
+from gateway.errors import BearerError
+from gateway.services import DbSession
 
-router = APIRouter(tags=["users"])
+USERS_ME_PATH = "/users/me"
 
 
 class UserOut(BaseModel):
@@ -21,7 +26,6 @@ class UserOut(BaseModel):
     created_at: datetime
 
 
-@router.get("/users/me")
 async def read_me(principal: CurrentPrincipal, session: DbSession) -> UserOut:
     """The caller: the account's granted scopes, and the scopes this token carries."""
     user = await UserStore(session).get(principal.username)
