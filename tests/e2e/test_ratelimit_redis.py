@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import Workdir, start_server
-from tests.gateway.test_ratelimit import REDIS_HOST, REDIS_PORT, START_REDIS, redis_answers
+from tests.gateway.auth.test_ratelimit import REDIS_HOST, REDIS_PORT, START_REDIS, redis_answers
 
 pytestmark = pytest.mark.e2e
 

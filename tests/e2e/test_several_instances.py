@@ -19,7 +19,7 @@ from tests.conftest import PASSWORD
 from tests.e2e.conftest import REPO, Server, Workdir, free_port, start_server
 from tests.e2e.nginx import MISSING as NGINX_MISSING
 from tests.e2e.nginx import NGINX
-from tests.gateway.test_ratelimit import REDIS_HOST, REDIS_PORT, START_REDIS, redis_answers
+from tests.gateway.auth.test_ratelimit import REDIS_HOST, REDIS_PORT, START_REDIS, redis_answers
 from tests.postgres import fresh_database
 
 pytestmark = pytest.mark.e2e

@@ -22,7 +22,7 @@ from gateway.storage.migrate import alembic_config, ensure_current, schema_state
 from tests.postgres import fresh_database
 
 pytestmark = pytest.mark.anyio
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 CONFIG = alembic_config(REPO / "versions")
 
 

@@ -23,7 +23,7 @@ from gateway import Settings, create_app
 from gateway.auth.jwks import JWKS_MAX_AGE
 from gateway.auth.users import UserStore
 from tests.conftest import PASSWORD, bearer, client_for, login
-from tests.gateway.test_signing_key import rsa_key, write_private, write_public
+from tests.gateway.auth.test_signing_key import rsa_key, write_private, write_public
 
 pytestmark = pytest.mark.anyio
 

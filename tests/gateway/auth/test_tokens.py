@@ -30,7 +30,7 @@ from gateway.auth.tokens import (
 )
 from gateway.errors import KeyMaterialError, TokenError
 from tests.conftest import AddUser, bearer, client_for, login
-from tests.gateway.test_signing_key import rsa_key, write_private, write_public
+from tests.gateway.auth.test_signing_key import rsa_key, write_private, write_public
 
 OLD = "old-signing-key-0123456789-abcdefghijklmnop"
 NEW = "new-signing-key-0123456789-abcdefghijklmnop"

@@ -10,7 +10,7 @@ import pytest
 from gateway import GatewayError
 from gateway.versioning.scaffold import new_version
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture

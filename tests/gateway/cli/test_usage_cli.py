@@ -18,7 +18,7 @@ from gateway.storage.migrate import prepare
 from gateway.usage.recorder import UsageRecorder
 from gateway.versioning.discovery import migrations_for
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 NOW = datetime.now(UTC).replace(microsecond=0)
 AN_HOUR_AGO = NOW - timedelta(hours=1)
 LAST_MONTH = NOW - timedelta(days=40)

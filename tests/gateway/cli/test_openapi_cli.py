@@ -31,7 +31,7 @@ from gateway.contracts.snapshots import (
 )
 from gateway.settings import load_settings
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 VERSIONS = ROOT / "versions"
 
 
