@@ -13,6 +13,7 @@ The hierarchy::
     ├── GatewayError ............ the operator must fix it; the CLI prints it and exits 1
     │   ├── SettingsError ....... a settings value the gateway cannot run with
     │   ├── VersionLoadError .... a version module that cannot be mounted
+    │   │   └── DerivationError . a derived version's declaration that does not fit its successor
     │   └── UserError ........... a user-management command that cannot be carried out
     ├── ValueError
     │   └── KeyMaterialError .... a signing key that cannot serve its algorithm
@@ -44,6 +45,14 @@ class SettingsError(GatewayError):
 
 class VersionLoadError(GatewayError):
     """A version module could not be imported, lacks ``app``, or repeats a version number."""
+
+
+class DerivationError(VersionLoadError):
+    """A derived version's declaration names what its successor lacks, or contradicts another.
+
+    The message names the module (when known) and the declaration by its text, so the operator
+    can find the line: ``versions/v1.py: schema("ItemOutt")...: v2 has no schema ItemOutt``.
+    """
 
 
 class UserError(GatewayError):
