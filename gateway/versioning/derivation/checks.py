@@ -69,8 +69,8 @@ class Checker:
         self.sides = reached(successor)
         self.successor, self.source, self.own = successor_name, source, set(own)
 
-    def fail(self, declaration: Declaration, problem: str) -> DerivationError:
-        line = f"{declaration.text}: {problem}"
+    def fail(self, declaration: Declaration, problem: str, joint: str = ": ") -> DerivationError:
+        line = f"{declaration.text}{joint}{problem}"
         return DerivationError(f"{self.source}: {line}" if self.source else line)
 
     def check(self, changes: Sequence[Declaration]) -> None:
@@ -78,7 +78,7 @@ class Checker:
         for declaration in changes:
             for key in _claims(declaration):
                 if key in first and not _compatible(key[0], first[key], declaration):
-                    raise self.fail(declaration, f"contradicts {first[key].text}")
+                    raise self.fail(declaration, f"contradicts {first[key].text}", " ")
                 first.setdefault(key, declaration)
             if isinstance(declaration, SchemaRenamed | SchemaConverter | FieldDeclaration):
                 self.schema(declaration, changes)

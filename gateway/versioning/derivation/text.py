@@ -26,7 +26,9 @@ def literal(value: object) -> str:
         return "[" + ", ".join(literal(item) for item in value) + "]"
     if isinstance(value, dict):
         return "{" + ", ".join(f"{literal(k)}: {literal(v)}" for k, v in value.items()) + "}"
-    if callable(value) and not isinstance(value, type):
+    if isinstance(value, type):
+        return value.__name__
+    if callable(value):
         return function_name(value)
     return repr(value)
 
