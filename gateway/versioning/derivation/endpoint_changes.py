@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from gateway.versioning.derivation.json_types import JsonObject, Status, Unchanged
-from gateway.versioning.derivation.text import call, literal
+from gateway.versioning.derivation.text import call, given, literal
 from gateway.versioning.derivation.vocabulary import (
     Declared,
     RequestFunction,
@@ -116,8 +116,8 @@ class EndpointMoved(Declared):
     def text(self) -> str:
         moved = call(
             "moved",
-            path=None if self.old_path is None else literal(self.old_path),
-            method=None if self.old_method is None else literal(self.old_method),
+            path=given(self.old_path),
+            method=given(self.old_method),
         )
         return f"{EndpointRef(self.method, self.path).text}.{moved}"
 
@@ -164,8 +164,8 @@ class EndpointConverter(Declared):
     def text(self) -> str:
         converter = call(
             "converter",
-            request=None if self.request is None else literal(self.request),
-            response=None if self.response is None else literal(self.response),
+            request=given(self.request),
+            response=given(self.response),
             document=literal(self.document),
         )
         return f"{EndpointRef(self.method, self.path).text}.{converter}"

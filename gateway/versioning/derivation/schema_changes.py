@@ -20,7 +20,7 @@ from gateway.versioning.derivation.json_types import (
     OldRequest,
     Unchanged,
 )
-from gateway.versioning.derivation.text import annotation, call, literal
+from gateway.versioning.derivation.text import annotation, call, given, literal
 from gateway.versioning.derivation.vocabulary import (
     Declared,
     SchemaFunction,
@@ -66,7 +66,7 @@ class FieldRemoved(Declared):
     @property
     def text(self) -> str:
         default = None if self.default is MISSING else literal(self.default)
-        source = None if self.from_request is None else literal(self.from_request)
+        source = given(self.from_request)
         removed = call("removed", default=default, from_request=source)
         return f"{FieldRef(self.schema, self.field).text}.{removed}"
 
@@ -88,7 +88,7 @@ class FieldAdded(Declared):
         added = call(
             "added",
             *([annotation(self.old_type)] if self.field_schema is None else []),
-            schema=None if self.field_schema is None else literal(dict(self.field_schema)),
+            schema=given(self.field_schema),
             fill=literal(self.fill),
             on_request=None if self.on_request == "drop" else literal(self.on_request),
             required="True" if self.required else None,
@@ -113,7 +113,7 @@ class FieldChanged(Declared):
         changed = call(
             "changed",
             *([annotation(self.old)] if self.old_schema is None else []),
-            old_schema=None if self.old_schema is None else literal(dict(self.old_schema)),
+            old_schema=given(self.old_schema),
             forward=literal(self.forward),
             back=literal(self.back),
             check="True" if self.check else None,
@@ -134,8 +134,8 @@ class SchemaConverter(Declared):
     def text(self) -> str:
         converter = call(
             "converter",
-            request=None if self.request is None else literal(self.request),
-            response=None if self.response is None else literal(self.response),
+            request=given(self.request),
+            response=given(self.response),
             document=literal(self.document),
         )
         return f"{SchemaRef(self.schema).text}.{converter}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from gateway.versioning.derivation.json_types import Missing, Unchanged
@@ -24,13 +24,18 @@ def literal(value: object) -> str:
         return repr(value)
     if isinstance(value, list):
         return "[" + ", ".join(literal(item) for item in value) + "]"
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return "{" + ", ".join(f"{literal(k)}: {literal(v)}" for k, v in value.items()) + "}"
     if isinstance(value, type):
         return value.__name__
     if callable(value):
         return function_name(value)
     return repr(value)
+
+
+def given(value: object) -> str | None:
+    """``literal(value)``, or ``None`` (an argument ``call`` leaves out) when value is ``None``."""
+    return None if value is None else literal(value)
 
 
 def function_name(function: Callable[..., Any]) -> str:
