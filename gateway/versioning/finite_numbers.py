@@ -96,14 +96,15 @@ def _admits_float(annotation: Any) -> bool:
     return False
 
 
-# (where, name) of a parameter: where is "query", "path", "header" or "cookie".
+# (where, name) of a parameter: where is one of PLACES.
 Param = tuple[str, str]
+PLACES = ("query", "path", "header", "cookie")  # in the order FastAPI reports its errors
 
 
 def float_params(dependant: Dependant) -> set[Param]:
     """The ``float`` parameters a route and its dependencies read, by where and name."""
     found: set[Param] = set()
-    for where in ("query", "path", "header", "cookie"):
+    for where in PLACES:
         for field in getattr(dependant, f"{where}_params"):
             annotation = field.field_info.annotation
             if isinstance(annotation, type) and issubclass(annotation, BaseModel):
@@ -130,6 +131,8 @@ class FiniteNumbersGuard:
         self.app = app
         self.json_body = json_body
         self.params = params
+        # Only the places this route reads floats from are parsed on a request.
+        self.places = [where for where in PLACES if any(p == where for p, _ in params)]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         errors = self._param_errors(scope) if self.params else []
@@ -142,19 +145,24 @@ class FiniteNumbersGuard:
         await self.app(scope, receive, send)
 
     def _param_errors(self, scope: Scope) -> list[dict[str, Any]]:
-        headers = Headers(scope=scope)
-        sources: dict[str, list[tuple[str, str]]] = {
-            "query": parse_qsl(scope.get("query_string", b"").decode("latin-1"), True),
-            "path": [(k, str(v)) for k, v in scope.get("path_params", {}).items()],
-            "header": list(headers.items()),
-            "cookie": list(cookie_parser(headers.get("cookie", "")).items()),
-        }
         return [
             {"type": "finite_number", "loc": (where, name), "msg": MESSAGE, "input": value}
-            for where, pairs in sources.items()
-            for name, value in pairs
+            for where in self.places
+            for name, value in _pairs(where, scope)
             if (where, name) in self.params and _is_non_finite_text(value)
         ]
+
+
+def _pairs(where: str, scope: Scope) -> list[tuple[str, str]]:
+    """A request's parameters in one place, as (name, text) pairs."""
+    if where == "query":
+        return parse_qsl(scope.get("query_string", b"").decode("latin-1"), True)
+    if where == "path":
+        return [(k, str(v)) for k, v in scope.get("path_params", {}).items()]
+    headers = Headers(scope=scope)
+    if where == "header":
+        return list(headers.items())
+    return list(cookie_parser(headers.get("cookie", "")).items())
 
 
 def _is_json(content_type: str | None) -> bool:
