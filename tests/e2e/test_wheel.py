@@ -78,7 +78,7 @@ def test_no_development_package_came_along(installed: Path, tmp_path: Path) -> N
 
 
 @pytest.fixture
-def wheel_server(installed: Path, tmp_path: Path) -> Iterator[tuple[Workdir, Server]]:
+def wheel_server(installed: Path, tmp_path: Path) -> Iterator[Server]:
     workdir = Workdir.create(tmp_path)
     workdir.executable = installed / "gateway"
     for key in ("PYTHONPATH", "VIRTUAL_ENV"):
@@ -87,12 +87,12 @@ def wheel_server(installed: Path, tmp_path: Path) -> Iterator[tuple[Workdir, Ser
     assert checked.returncode == 0, checked.stderr
     workdir.add_user("alice")
     server = start_server(workdir)
-    yield workdir, server
+    yield server
     server.stop()
 
 
-def test_the_installed_wheel_serves_v1_and_v2(wheel_server: tuple[Workdir, Server]) -> None:
-    _, server = wheel_server
+def test_the_installed_wheel_serves_v1_and_v2(wheel_server: Server) -> None:
+    server = wheel_server
     listed = httpx.get(f"{server.url}/versions", timeout=10).json()
     assert [entry["number"] for entry in listed["versions"]] == [1, 2]
     for version in (1, 2):
