@@ -8,7 +8,9 @@ A version module needs nothing from the gateway but what is exported here:
   ``Principal``; ``BearerError`` refuses the caller with the RFC 6750 answer;
 - ``DbSession`` is a session on the shared database, ``Base`` the declarative base of its tables
   and ``UTCDateTime`` their timezone-aware datetime column type;
-- ``VersionDep`` is the version's own number, status and scopes.
+- ``VersionDep`` is the version's own number, status and scopes;
+- ``derive_version`` builds the ``app`` of a version declared as changes to its successor, with
+  ``schema(...)``, ``endpoint(...)`` and ``unchanged`` (a converter's empty document effect).
 
 ``create_app`` builds the gateway itself from ``Settings`` (``load_settings``). Every exception
 class the gateway raises is in ``gateway.errors``; the startup ones are exported here too. The
@@ -23,6 +25,8 @@ from gateway.services import DbSession, Services, VersionDep
 from gateway.settings import Settings, load_settings
 from gateway.storage.database import Base, UTCDateTime
 from gateway.version_info import VersionInfo
+from gateway.versioning.derivation.binding import derive_version
+from gateway.versioning.derivation.declarations import endpoint, schema, unchanged
 from gateway.versioning.factory import create_version_app
 
 __all__ = [
@@ -42,6 +46,10 @@ __all__ = [
     "VersionLoadError",
     "create_app",
     "create_version_app",
+    "derive_version",
+    "endpoint",
     "load_settings",
     "require_scopes",
+    "schema",
+    "unchanged",
 ]
