@@ -8,6 +8,10 @@ this module turns every failure into the RFC 6750 answer, with the version as th
 - a missing scope: 403 with ``error="insufficient_scope"`` and the scopes needed (3.1).
 
 Only the ``Authorization`` header is read: a token in the query string is never accepted (5.3).
+
+The token is verified once per request, for the version the client called (``RequestFacts``): a
+route that depends on the caller twice, or a derived version's request served by its successor's
+route, finds the claims already checked and the call already counted.
 """
 
 from __future__ import annotations
@@ -23,12 +27,14 @@ from fastapi.responses import JSONResponse
 from fastapi.security import SecurityScopes
 from fastapi.security.base import SecurityBase
 from starlette.datastructures import Headers
+from starlette.types import Scope
 
 from gateway.auth.ratelimit import RateLimiter
-from gateway.auth.services import AuthServices, get_version
+from gateway.auth.services import AuthServices
+from gateway.auth.tokens import Claims
 from gateway.errors import BearerError, LimitExceededError, TokenError
 from gateway.observability.request_facts import request_facts
-from gateway.version_info import VersionInfo
+from gateway.version_info import VersionInfo, version_name
 
 # One scheme for all versions. Each version's OpenAPI document renames it to the version's own
 # scheme (see ``docs.py``), so route code can use the shared aliases below.
@@ -51,7 +57,7 @@ def bearer_token(headers: Headers) -> str | None:
 
 def bearer_error_response(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, BearerError)
-    challenge = [f'realm="{get_version(request).name}"']
+    challenge = [f'realm="{version_name(called_version(request.scope))}"']
     body: dict[str, str] = {"detail": exc.description}
     if exc.error:
         challenge += [f'error="{exc.error}"', f'error_description="{exc.description}"']
@@ -84,26 +90,7 @@ class BearerAuthentication(SecurityBase):
 
     async def __call__(self, request: Request, security_scopes: SecurityScopes) -> Principal:
         """The caller named by a valid bearer token issued by this version's token route."""
-        token = bearer_token(request.headers)
-        if token is None:
-            raise BearerError(401)
-        state = request.app.state
-        version: VersionInfo = state.version
-        services: AuthServices = state.gateway
-        try:
-            claims = services.tokens.verify(token, audience=version.name)
-        except TokenError as error:
-            raise BearerError(401, "invalid_token", str(error)) from None
-        if services.revocations.is_revoked(claims.token_id, claims.family):
-            raise BearerError(401, "invalid_token", "The access token was revoked")
-        facts = request_facts(request.scope)
-        facts.principal = claims.subject  # for the usage counts, 429s and 403s too
-        # Every verified call counts, whatever its scopes, once per request (STANDARDS 8): a
-        # route can depend on current_principal twice, with different scopes.
-        if not facts.counted:
-            facts.counted = True
-            if not services.limiter.spend_lease(version.number, claims.subject):
-                await _count_call(services.limiter, version.number, claims.subject)
+        claims = await verified_claims(request.scope, request.app.state.gateway)
         if security_scopes.scopes and not claims.scopes.issuperset(security_scopes.scopes):
             raise BearerError(
                 403,
@@ -112,6 +99,43 @@ class BearerAuthentication(SecurityBase):
                 scope=security_scopes.scope_str,
             )
         return Principal(username=claims.subject, scopes=claims.scopes)
+
+
+def called_version(scope: Scope) -> int:
+    """The version the client called: the dispatcher's choice, which a derived version's
+    successor shares; the serving app's own number for an app called on its own (tests)."""
+    number = request_facts(scope).version
+    if number is None:
+        version: VersionInfo = scope["app"].state.version
+        number = version.number
+    return number
+
+
+async def verified_claims(scope: Scope, services: AuthServices) -> Claims:
+    """The claims of the request's bearer token, verified for the called version and counted
+    once; raises ``BearerError`` (or a 429) when there is no valid token."""
+    facts = request_facts(scope)
+    if facts.claims is not None:
+        claims: Claims = facts.claims
+        return claims
+    token = bearer_token(Headers(scope=scope))
+    if token is None:
+        raise BearerError(401)
+    number = called_version(scope)
+    try:
+        claims = services.tokens.verify(token, audience=version_name(number))
+    except TokenError as error:
+        raise BearerError(401, "invalid_token", str(error)) from None
+    if services.revocations.is_revoked(claims.token_id, claims.family):
+        raise BearerError(401, "invalid_token", "The access token was revoked")
+    facts.principal = claims.subject  # for the usage counts, 429s and 403s too
+    # Every verified call counts, whatever its scopes, once per request (STANDARDS 8).
+    if not facts.counted:
+        facts.counted = True
+        if not services.limiter.spend_lease(number, claims.subject):
+            await _count_call(services.limiter, number, claims.subject)
+    facts.claims = claims
+    return claims
 
 
 # The dependency every version shares; ``app.dependency_overrides[current_principal]`` replaces
