@@ -136,10 +136,10 @@ class FiniteNumbersGuard:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         errors = self._param_errors(scope) if self.params else []
-        if self.json_body and _is_json(Headers(scope=scope).get("content-type")):
-            messages, body = await _read_body(receive)
+        if self.json_body and is_json(Headers(scope=scope).get("content-type")):
+            messages, body = await read_body(receive)
             errors += body_errors(body)
-            receive = _replay(messages, receive)
+            receive = replay(messages, receive)
         if errors:
             raise RequestValidationError(errors)
         await self.app(scope, receive, send)
@@ -165,7 +165,7 @@ def _pairs(where: str, scope: Scope) -> list[tuple[str, str]]:
     return list(cookie_parser(headers.get("cookie", "")).items())
 
 
-def _is_json(content_type: str | None) -> bool:
+def is_json(content_type: str | None) -> bool:
     if content_type is None:
         return True  # FastAPI reads a body without a content type as JSON
     media = content_type.partition(";")[0].strip().lower()
@@ -174,7 +174,7 @@ def _is_json(content_type: str | None) -> bool:
     )
 
 
-async def _read_body(receive: Receive) -> tuple[list[Message], bytes]:
+async def read_body(receive: Receive) -> tuple[list[Message], bytes]:
     messages: list[Message] = []
     while True:
         message = await receive()
@@ -184,7 +184,7 @@ async def _read_body(receive: Receive) -> tuple[list[Message], bytes]:
     return messages, b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
 
 
-def _replay(messages: list[Message], receive: Receive) -> Receive:
+def replay(messages: list[Message], receive: Receive) -> Receive:
     pending = list(messages)
 
     async def replayed() -> Message:
