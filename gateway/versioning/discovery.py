@@ -5,6 +5,10 @@ Every candidate is validated here, and a bad one is reported by file and cause i
 it fails to import, it has no ``app``, its ``app`` was not made with ``create_version_app``, two
 of its operations share an operationId (an SDK would get two methods of one name), or its number
 is already taken. Modules whose names start with ``_`` are shared code, never versions.
+
+A derived version (``derive_version``) is then bound to its successor, the next higher version
+found (or the one it names), from the highest version down, so that each successor is complete
+before the versions derived from it; a successor that failed to load takes them along.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from fastapi import FastAPI
 from gateway.errors import VersionLoadError
 from gateway.settings import VERSION_KEY, VersionsSettings
 from gateway.storage.migrate import alembic_config
+from gateway.versioning.derivation.binding import bind_derived, derivation_of
 from gateway.versioning.factory import declared_scopes, repeated_operation_id
 
 ENTRY_POINT_GROUP = "gateway.versions"
@@ -46,6 +51,7 @@ class DiscoveredVersion:
     source: str
     app: FastAPI
     scopes: dict[str, str]
+    successor: int | None = None  # the version it is derived from, for a derived one
 
 
 def discover_versions(settings: VersionsSettings) -> list[DiscoveredVersion]:
@@ -65,15 +71,58 @@ def discover_versions(settings: VersionsSettings) -> list[DiscoveredVersion]:
                 f"{by_number[candidate.number].source}; rename one of them"
             )
         by_number[candidate.number] = candidate
-    versions = []
+    loaded: dict[int, DiscoveredVersion] = {}
     for candidate in by_number.values():
         try:
-            versions.append(_load(candidate))
+            loaded[candidate.number] = _load(candidate)
         except VersionLoadError as error:
-            if not settings.skip_broken:
-                raise
-            log.warning("skipped a broken version (versions.skip_broken is set): %s", error)
-    return versions
+            _skip(error, settings)
+    for number in sorted(loaded, reverse=True):
+        try:
+            loaded[number] = _bind(loaded[number], loaded, list(by_number))
+        except VersionLoadError as error:
+            del loaded[number]
+            _skip(error, settings)
+    return [loaded[number] for number in sorted(loaded)]
+
+
+def _skip(error: VersionLoadError, settings: VersionsSettings) -> None:
+    if not settings.skip_broken:
+        raise error
+    log.warning("skipped a broken version (versions.skip_broken is set): %s", error)
+
+
+def _bind(
+    found: DiscoveredVersion, loaded: dict[int, DiscoveredVersion], numbers: list[int]
+) -> DiscoveredVersion:
+    """A derived version bound to its successor; any other version as it is."""
+    derivation = derivation_of(found.app)
+    if derivation is None:
+        return found
+    if derivation.successor is None:
+        higher = [number for number in numbers if number > found.number]
+        if not higher:
+            raise VersionLoadError(
+                f"{found.source}: derive_version(): no version above {found.number} is served"
+            )
+        successor = min(higher)
+    elif derivation.successor <= found.number:
+        raise VersionLoadError(
+            f"{found.source}: derive_version(successor={derivation.successor}): "
+            "a version derives from a higher one"
+        )
+    else:
+        successor = derivation.successor
+    if successor not in loaded:
+        state = "failed to load" if successor in numbers else "is not served"
+        raise VersionLoadError(
+            f"{found.source}: derive_version(): its successor v{successor} {state}"
+        )
+    bind_derived(
+        found.app, loaded[successor].app, successor_name=f"v{successor}", source=found.source
+    )
+    scopes = declared_scopes(found.app) or {}
+    return DiscoveredVersion(found.number, found.source, found.app, scopes, successor)
 
 
 def _load(candidate: Candidate) -> DiscoveredVersion:

@@ -10,16 +10,29 @@ successor operation that moves requests forward and responses back.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+from starlette.responses import FileResponse, StreamingResponse
 
+from gateway.errors import DerivationError
 from gateway.versioning.derivation.declarations import Declaration
+from gateway.versioning.derivation.document import derive_document
 from gateway.versioning.derivation.endpoint_changes import EndpointRef
+from gateway.versioning.derivation.plans import (
+    OperationPlan,
+    base_name,
+    declared_in,
+    operation_plans,
+)
+from gateway.versioning.derivation.refs import operations
+from gateway.versioning.derivation.runtime import DerivedRoute
 from gateway.versioning.derivation.schema_changes import FieldRef, SchemaRef
-from gateway.versioning.factory import create_version_app
+from gateway.versioning.factory import FACTORY_MARK, create_version_app, declared_scopes
 
 DERIVATION_KEY = "gateway_derivation"
 
@@ -79,3 +92,77 @@ def derivation_of(app: object) -> Derivation | None:
     state = getattr(app, "state", None)
     found = getattr(state, DERIVATION_KEY, None) if state is not None else None
     return found if isinstance(found, Derivation) else None
+
+
+def bind_derived(app: FastAPI, successor: FastAPI, *, successor_name: str, source: str) -> None:
+    """Make ``app`` serve its declarations over ``successor`` (complete, derived or not).
+
+    Raises ``DerivationError`` (one line starting with ``source``) for a declaration the
+    successor's document contradicts.
+    """
+    derivation = derivation_of(app)
+    assert derivation is not None
+    if derivation.title is None:
+        app.title = successor.title
+    if derivation.description is None:
+        app.description = successor.description
+    if derivation.scopes is None:
+        setattr(app.state, FACTORY_MARK, dict(declared_scopes(successor) or {}))
+    document = successor_document(successor)
+    own = successor_document(app)
+    own_operations = [(method, path) for method, path, _ in operations(own)]
+    derived = derive_document(
+        document, derivation.changes, successor_name=successor_name, source=source, own=own
+    )
+    plans = operation_plans(document, derivation.changes, own=own_operations, source=source)
+    _refuse_streaming(successor, plans, derivation.changes, source)
+    for plan in plans:
+        app.router.routes.append(DerivedRoute(plan, successor))
+    app.openapi = _derived_openapi(app, derived)  # type: ignore[method-assign]
+
+
+def successor_document(app: FastAPI) -> dict[str, Any]:
+    """``app.openapi()``, leaving FastAPI's cache as it was: the document of an app not yet
+    mounted still has the placeholder version, which must not stay in its own docs."""
+    cached = app.openapi_schema
+    document = app.openapi()
+    app.openapi_schema = cached
+    return document
+
+
+def _derived_openapi(app: FastAPI, derived: dict[str, Any]) -> Callable[[], dict[str, Any]]:
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            info = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=[]
+            )["info"]
+            tags = {"tags": app.openapi_tags} if app.openapi_tags else {}
+            app.openapi_schema = {**derived, "info": info, **tags}
+        return app.openapi_schema
+
+    return openapi
+
+
+def _refuse_streaming(
+    successor: FastAPI,
+    plans: Sequence[OperationPlan],
+    changes: Sequence[Declaration],
+    source: str,
+) -> None:
+    """A declaration cannot apply to a body that is streamed: it would have to be held whole."""
+    streamed = {
+        (method, route.path_format)
+        for route in successor.routes
+        if isinstance(route, APIRoute)
+        and isinstance(route.response_class, type)
+        and issubclass(route.response_class, StreamingResponse | FileResponse)
+        for method in route.methods or ()
+    }
+    for plan in plans:
+        reached = {base_name(s) for p in plan.responses.values() for s in declared_in(p)}
+        if (plan.method, plan.path) in streamed and reached:
+            declaration = next(c for c in changes if getattr(c, "schema", None) in reached)
+            raise DerivationError(
+                f"{source}: {declaration.text}: {plan.method} {plan.path} streams its "
+                "response; no declaration can apply to it"
+            )

@@ -1,0 +1,237 @@
+"""``DerivedRoute``: one successor operation served under the old version's path and terms.
+
+It matches as FastAPI's routes do (the old template, exactly the successor's method, no implicit
+``HEAD``), so 404, 405 with ``Allow``, slash redirects and the route template in the access log
+are a hand-written version's. A matched request is moved forward and handed to the successor's
+app in process, with a copy of the scope: the same ``RequestFacts`` (so the bearer check of the
+successor's own route verifies the token once, for the version the client called, and counts
+the call once), and the old version's mount as the root path (so URLs the successor builds name
+the old version). Bodies are read only where a plan applies, and a response is held only when a
+plan applies to its status and it is JSON; anything else, streaming included, passes untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qsl, quote
+
+from starlette.datastructures import Headers
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gateway.auth.bearer import bearer_token, verified_claims
+from gateway.errors import BearerError
+from gateway.observability.request_facts import request_facts
+from gateway.versioning.derivation.instances import back, forward
+from gateway.versioning.derivation.json_types import (
+    MISSING,
+    JsonValue,
+    Missing,
+    OldRequest,
+    OldResponse,
+)
+from gateway.versioning.derivation.plans import OperationPlan
+from gateway.versioning.derivation.validation_errors import errors_back
+from gateway.versioning.finite_numbers import body_errors, is_json, read_body, replay
+
+Body = JsonValue | Missing
+
+# The successor's route state, which must not leak into its own routing.
+_ROUTING_KEYS = ("route", "endpoint", "path_params")
+
+
+class DerivedRoute(Route):
+    """A route of the derived app that serves ``plan``'s operation through ``successor``."""
+
+    def __init__(self, plan: OperationPlan, successor: ASGIApp) -> None:
+        super().__init__(
+            plan.old_path,
+            DerivedOperation(plan, successor),
+            methods=[plan.old_method],
+            name=plan.name,
+        )
+        self.methods = {plan.old_method}  # as FastAPI's routes: no HEAD for a GET
+        self.plan = plan
+
+
+class DerivedOperation:
+    """The ASGI app behind a ``DerivedRoute``."""
+
+    def __init__(self, plan: OperationPlan, successor: ASGIApp) -> None:
+        self.plan = plan
+        self.successor = successor
+        self.new_path = _path_builder(plan.path) if plan.path != plan.old_path else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        plan = self.plan
+        request_facts(scope)  # before the copy, so that the successor shares them
+        child = {key: value for key, value in scope.items() if key not in _ROUTING_KEYS}
+        if plan.old_method != plan.method:
+            child["method"] = plan.method
+        if self.new_path is not None:
+            path = scope.get("root_path", "") + self.new_path(scope.get("path_params", {}))
+            child["path"] = path
+            child["raw_path"] = path.encode()
+        old_body: Body = MISSING
+        mapped = False
+        if plan.reads_body and is_json(Headers(scope=scope).get("content-type")):
+            if plan.needs_principal:
+                await _identify(scope)
+            messages, raw = await read_body(receive)
+            moved = self._forward(scope, raw)
+            if moved is None:
+                receive = replay(messages, receive)
+            else:
+                old_body, body = moved
+                mapped = plan.request is not None
+                child["headers"] = _with_length(scope["headers"], len(body))
+                receive = replay([{"type": "http.request", "body": body}], receive)
+        await self.successor(child, receive, _Back(plan, send, old_body if mapped else MISSING))
+
+    def _forward(self, scope: Scope, raw: bytes) -> tuple[Body, bytes] | None:
+        """The old body and the forwarded one, or ``None`` to forward the body as it came:
+        not JSON, or holding numbers JSON cannot carry (the successor's guard reports them at
+        the place the client wrote them, in the client's names)."""
+        if body_errors(raw):
+            return None
+        try:
+            old: Body = json.loads(raw) if raw else MISSING
+        except ValueError:
+            return None
+        body = old
+        if self.plan.request_converters:
+            request = _old_request(scope, old)
+            for convert in self.plan.request_converters:
+                request = convert(request)
+            body = request.body
+        if self.plan.request is not None and not isinstance(body, Missing):
+            body = forward(self.plan.request, body, lambda: _old_request(scope, old))
+        if isinstance(body, Missing):
+            return None
+        return old, json.dumps(body, separators=(",", ":")).encode()
+
+
+class _Back:
+    """The ``send`` that moves the successor's response back: held only when a plan applies to
+    its status and it is JSON, re-encoded as Starlette's ``JSONResponse`` encodes, with a
+    ``content-length`` that matches. Every other header is kept."""
+
+    def __init__(self, plan: OperationPlan, send: Send, old_body: Body) -> None:
+        self.plan, self.send, self.old_body = plan, send, old_body
+        self.start: Message | None = None
+        self.chunks: list[bytes] = []
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            status: int = message["status"]
+            old_status = self.plan.statuses.get(status, status)
+            if old_status != status:
+                message = {**message, "status": old_status}
+            headers = Headers(raw=message.get("headers", []))
+            if self.plan.holds(status) and is_json(headers.get("content-type", "")):
+                self.start = {**message, "new_status": status}
+                return
+        elif message["type"] == "http.response.body" and self.start is not None:
+            self.chunks.append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            await self._release()
+            return
+        await self.send(message)
+
+    async def _release(self) -> None:
+        start, self.start = self.start, None
+        assert start is not None
+        status = start.pop("new_status")
+        raw = b"".join(self.chunks)
+        try:
+            body: Body = json.loads(raw)
+        except ValueError:
+            await self.send(start)
+            await self.send({"type": "http.response.body", "body": raw})
+            return
+        body = self._moved_back(status, body)
+        headers: list[tuple[bytes, bytes]] = list(start.get("headers", []))
+        if self.plan.response_converters:
+            response = OldResponse(start["status"], _decoded(headers), body)
+            for convert in self.plan.response_converters:
+                response = convert(response)
+            start["status"], body = response.status, response.body
+            headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
+        encoded = b"" if isinstance(body, Missing) else _encode(body)
+        start["headers"] = _with_length(headers, len(encoded))
+        await self.send(start)
+        await self.send({"type": "http.response.body", "body": encoded})
+
+    def _moved_back(self, status: int, body: Body) -> Body:
+        plan = self.plan.responses.get(status)
+        if isinstance(body, Missing):
+            return body
+        if plan is not None:
+            return back(plan, body)
+        request_plan = self.plan.request
+        if status == 422 and request_plan is not None and not isinstance(self.old_body, Missing):
+            detail = body.get("detail") if isinstance(body, dict) else None
+            if isinstance(body, dict) and isinstance(detail, list):
+                return {**body, "detail": errors_back(request_plan, detail, self.old_body)}
+        return body
+
+
+def _encode(body: JsonValue) -> bytes:
+    try:
+        return json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode(
+            "utf-8"
+        )
+    except UnicodeEncodeError:  # a lone surrogate: only an escaped form is valid UTF-8
+        return json.dumps(body, allow_nan=False, separators=(",", ":")).encode()
+
+
+def _with_length(headers: list[tuple[bytes, bytes]], length: int) -> list[tuple[bytes, bytes]]:
+    """``headers`` with a ``content-length`` of ``length``, where the old one was (first, as
+    Starlette writes it, when there was none), and no ``transfer-encoding``."""
+    value = str(length).encode()
+    kept = [(name, value) for name, value in headers if name.lower() != b"transfer-encoding"]
+    at = next((i for i, (name, _) in enumerate(kept) if name.lower() == b"content-length"), None)
+    if at is None:
+        return [(b"content-length", value), *kept]
+    kept[at] = (b"content-length", value)
+    return kept
+
+
+def _decoded(headers: list[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
+    return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers]
+
+
+async def _identify(scope: Scope) -> None:
+    """Verify the caller's token before the successor does, for a converter that needs the
+    principal; the successor's check then finds it verified. A request the successor would
+    refuse is left for it to refuse."""
+    if bearer_token(Headers(scope=scope)) is not None:
+        with contextlib.suppress(BearerError):
+            await verified_claims(scope, scope["app"].state.gateway)
+
+
+def _old_request(scope: Scope, body: Any) -> OldRequest:
+    query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+    return OldRequest(
+        method=scope["method"],
+        path=scope["path"],
+        path_params={k: str(v) for k, v in scope.get("path_params", {}).items()},
+        query=query,
+        headers=_decoded(scope["headers"]),
+        principal=request_facts(scope).principal,
+        body=body,
+    )
+
+
+def _path_builder(template: str) -> Callable[[dict[str, Any]], str]:
+    def build(params: dict[str, Any]) -> str:
+        path = template
+        for name, value in params.items():
+            path = path.replace("{" + name + "}", quote(str(value), safe=""))
+        return path
+
+    return build
