@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Query, status
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from fastapi import Query
+from pydantic import BaseModel, Field, PlainSerializer
 
-from gateway import create_version_app
-from versions._items import SCOPES, Item, ItemId, ItemReader, Items, ItemWriter
-
-app = create_version_app(
-    title="Items API",
-    description="Items with a name and a price. Superseded by the next version.",
-    scopes=SCOPES,
-)
+from gateway import derive_version, endpoint, schema
+from versions._items import ItemReader, Items
 
 # A JSON number, not pydantic's default string, as version 1 clients expect.
 Price = Annotated[
@@ -25,43 +19,41 @@ Price = Annotated[
 ]
 
 
-class ItemIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(min_length=1, max_length=200)
-    price: Price
-
-
-class ItemOut(BaseModel):
+class ItemOut(BaseModel):  # for the route of its own; the gateway checks it is the derived one
     id: int
     name: str
     price: Price
 
-    @classmethod
-    def of(cls, item: Item) -> ItemOut:
-        return cls(id=item.id, name=item.name, price=item.price)
+
+def price_forward(price: Any) -> Any:
+    return {"amount": price}  # every value, valid or not: v2 checks it as amount
 
 
-@app.get("/items/", tags=["items"])
+def price_back(price: Any) -> float:
+    return float(price["amount"])
+
+
+app = derive_version(
+    description="Items with a name and a price. Superseded by the next version.",
+    changes=[
+        schema("ItemCreate").renamed("ItemIn"),
+        schema("ItemCreate").field("title").renamed("name"),
+        schema("ItemCreate").field("tags").removed(),
+        schema("ItemCreate").field("price").changed(Price, forward=price_forward, back=price_back),
+        schema("ItemOut").field("title").renamed("name"),
+        schema("ItemOut").field("tags").removed(),
+        schema("ItemOut").field("created_at").removed(),
+        schema("ItemOut").field("price").changed(Price, forward=price_forward, back=price_back),
+        endpoint("PATCH", "/items/{item_id}").removed(),
+    ],
+)
+
+
+@app.get("/items/", tags=["items"])  # skip/limit has no equivalent in v2's cursor pages
 async def list_items(
     _: ItemReader,
     items: Items,
     skip: Annotated[int, Query(ge=0, le=10**9)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[ItemOut]:
-    return [ItemOut.of(item) for item in await items.slice(skip, limit)]
-
-
-@app.post("/items/", status_code=status.HTTP_201_CREATED, tags=["items"])
-async def create_item(body: ItemIn, _: ItemWriter, items: Items) -> ItemOut:
-    return ItemOut.of(await items.create(body.name, body.price))
-
-
-@app.get("/items/{item_id}", tags=["items"])
-async def read_item(item_id: ItemId, _: ItemReader, items: Items) -> ItemOut:
-    return ItemOut.of(await items.get(item_id))
-
-
-@app.delete("/items/{item_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["items"])
-async def delete_item(item_id: ItemId, _: ItemWriter, items: Items) -> None:
-    await items.delete(item_id)
+    return [ItemOut(id=i.id, name=i.name, price=i.price) for i in await items.slice(skip, limit)]

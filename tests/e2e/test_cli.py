@@ -37,6 +37,7 @@ from tests.e2e.conftest import (
 pytestmark = pytest.mark.e2e
 
 ERROR_PREFIX = "gateway: error:"
+HANDWRITTEN_V1 = Path(__file__).resolve().parents[1] / "fixtures" / "handwritten" / "v1.py"
 
 
 def rows(table: str) -> list[list[str]]:
@@ -194,7 +195,8 @@ def test_check_passes(workdir: Workdir) -> None:
     assert "v1 (stable, versions/v1.py), v2 (stable, versions/v2/)" in done.stdout
 
 
-# Journey: drop in a version by copying a package (v2 -> v3) and a module (v1 -> v4).
+# Journey: drop in a version by copying a package (v2 -> v3) and a module (the hand-written v1,
+# which needs no successor, as v4).
 
 
 @pytest.fixture(scope="module")
@@ -202,7 +204,7 @@ def dropped_in(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Workd
     folder = Workdir.create(tmp_path_factory.mktemp("dropped-in"))
     versions = folder.path / "versions"
     shutil.copytree(versions / "v2", versions / "v3", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(versions / "v1.py", versions / "v4.py")
+    shutil.copy(HANDWRITTEN_V1, versions / "v4.py")
     folder.add_user("alice")
     running = start_server(folder)
     yield folder, running
