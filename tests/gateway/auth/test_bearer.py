@@ -16,7 +16,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI
 
 from gateway import Principal
-from gateway.auth.bearer import current_principal
+from gateway.auth.bearer import current_principal, verified_claims
+from gateway.observability.request_facts import FACTS_KEY, RequestFacts
 from tests.conftest import SECRET, AddUser, bearer, login
 
 pytestmark = pytest.mark.anyio
@@ -217,3 +218,29 @@ async def test_a_test_can_override_the_principal(
         app.dependency_overrides.clear()
     assert response.status_code == 200
     assert response.json()["username"] == "alice"  # and no token was sent
+
+
+async def test_the_token_is_verified_once_per_request_for_the_called_version(
+    app: FastAPI, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A derived version's request reaches its successor's route with the facts of the request:
+    # the version the client called, and the claims once they are verified.
+    services = app.state.gateway
+    verified: list[str] = []
+    verify = services.tokens.verify
+
+    def counted(token: str, audience: str) -> Any:
+        verified.append(audience)
+        return verify(token, audience=audience)
+
+    monkeypatch.setattr(services.tokens, "verify", counted)
+    token = await login(client, 1)
+    facts = RequestFacts(version=1)
+    scope = {"type": "http", "headers": [(b"authorization", f"Bearer {token}".encode())]}
+    scope |= {"app": app, FACTS_KEY: facts}
+    first = await verified_claims(scope, services)
+    again = await verified_claims({**scope, "app": None}, services)  # another app, same facts
+    assert first is again
+    assert verified == ["apiv1"]
+    assert facts.principal == "alice"
+    assert facts.counted
