@@ -97,13 +97,23 @@ class GatewayDir:
     password: str
 
     @classmethod
-    def create(cls, path: Path, versions: int, secret_key: str, password: str) -> GatewayDir:
+    def create(
+        cls,
+        path: Path,
+        versions: int,
+        secret_key: str,
+        password: str,
+        modules: Sequence[str] = (),
+    ) -> GatewayDir:
+        """``modules`` names the ``apps/`` module of each version, from v1 up; by default
+        every version is ``gateway_version``."""
         package = path / VERSIONS_PACKAGE
         package.mkdir(parents=True)
         (path / "var").mkdir()
         (package / "__init__.py").write_text('"""Bench versions, made by bench/harness.py."""\n')
         for number in range(1, versions + 1):
-            shutil.copyfile(APPS / "gateway_version.py", package / f"v{number}.py")
+            module = modules[number - 1] if modules else "gateway_version"
+            shutil.copyfile(APPS / f"{module}.py", package / f"v{number}.py")
         # Bytecode now, as an installed package has it, even under PYTHONDONTWRITEBYTECODE.
         compileall.compile_dir(package, quiet=1)
         (path / "settings.toml").write_text(settings_toml(secret_key))
@@ -195,8 +205,8 @@ class Harness:
     def servers(self) -> Servers:
         return Servers(self.config.server_cpu, self.logs)
 
-    def gateway_dir(self, name: str, versions: int) -> GatewayDir:
-        return GatewayDir.create(self.tmp / name, versions, self.secret_key, self.password)
+    def gateway_dir(self, name: str, versions: int, modules: Sequence[str] = ()) -> GatewayDir:
+        return GatewayDir.create(self.tmp / name, versions, self.secret_key, self.password, modules)
 
     def reference(
         self, servers: Servers, name: str, module: str, health_path: str = "/openapi.json"

@@ -1,6 +1,6 @@
 """``make bench``: the gateway against hand-written references, on loopback, in one run.
 
-    python -m bench.run [all|throughput|dispatch|login|startup] [--seconds N] [--rounds N] ...
+    python -m bench.run [all|throughput|dispatch|derived|login|startup] [--seconds N] ...
 
 Every server runs under uvicorn with one worker, pinned to one core (``taskset -c 0``); wrk
 is pinned to the other (``taskset -c 1``), and so is this script. Targets are measured in
@@ -19,6 +19,7 @@ Sections (``all`` runs them in this order):
 
 - throughput: R0, R1, R2, G and G-nolog on one authenticated GET (see ``throughput.py``);
 - dispatch:   ``/apiv50`` against ``/apiv1`` on a gateway with 50 versions;
+- derived:    a derived version and a chain of two against their successor;
 - login:      ``/healthz`` p99 under a login burst, token issues against the argon2 bound;
 - startup:    start-up time and memory with 50 versions against 2.
 
@@ -43,13 +44,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
-from bench import dispatch, login, report, startup, throughput
+from bench import derived, dispatch, login, report, startup, throughput
 from bench.harness import COUNTS, Config, Harness
 from bench.processes import BenchError, require_cores, require_tools
 
 SECTIONS: dict[str, Callable[[Harness], report.Section]] = {
     "throughput": throughput.run,
     "dispatch": dispatch.run,
+    "derived": derived.run,
     "login": login.run,
     "startup": startup.run,
 }
