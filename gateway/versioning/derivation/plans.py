@@ -109,6 +109,15 @@ class OperationPlan:
     def reads_body(self) -> bool:
         return self.request is not None or bool(self.request_converters)
 
+    @property
+    def rewrites_responses(self) -> bool:
+        """Whether any response may have to be held: otherwise it passes as it is sent."""
+        return (
+            any(plan is not None for plan in self.responses.values())
+            or bool(self.statuses or self.response_converters)
+            or self.request is not None
+        )
+
     def holds(self, status: int) -> bool:
         """Whether a response of ``status`` from the successor must be read and moved back."""
         return (

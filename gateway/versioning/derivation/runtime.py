@@ -64,11 +64,15 @@ class DerivedOperation:
         self.plan = plan
         self.successor = successor
         self.new_path = _path_builder(plan.path) if plan.path != plan.old_path else None
+        self.reads_body = plan.reads_body  # decided once: these are asked on every request
+        self.rewrites_responses = plan.rewrites_responses
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         plan = self.plan
         request_facts(scope)  # before the copy, so that the successor shares them
-        child = {key: value for key, value in scope.items() if key not in _ROUTING_KEYS}
+        child = dict(scope)
+        for key in _ROUTING_KEYS:
+            child.pop(key, None)
         if plan.old_method != plan.method:
             child["method"] = plan.method
         if self.new_path is not None:
@@ -77,7 +81,7 @@ class DerivedOperation:
             child["raw_path"] = path.encode()
         old_body: Body = MISSING
         mapped = False
-        if plan.reads_body and is_json(Headers(scope=scope).get("content-type")):
+        if self.reads_body and is_json(Headers(scope=scope).get("content-type")):
             if plan.needs_principal:
                 await _identify(scope)
             messages, raw = await read_body(receive)
@@ -89,7 +93,9 @@ class DerivedOperation:
                 mapped = plan.request is not None
                 child["headers"] = _with_length(scope["headers"], len(body))
                 receive = replay([{"type": "http.request", "body": body}], receive)
-        await self.successor(child, receive, _Back(plan, send, old_body if mapped else MISSING))
+        if self.rewrites_responses:
+            send = _Back(plan, send, old_body if mapped else MISSING)
+        await self.successor(child, receive, send)
 
     def _forward(self, scope: Scope, raw: bytes) -> tuple[Body, bytes] | None:
         """The old body and the forwarded one, or ``None`` to forward the body as it came:
@@ -130,8 +136,7 @@ class _Back:
             old_status = self.plan.statuses.get(status, status)
             if old_status != status:
                 message = {**message, "status": old_status}
-            headers = Headers(raw=message.get("headers", []))
-            if self.plan.holds(status) and is_json(headers.get("content-type", "")):
+            if self.plan.holds(status) and is_json(_content_type(message.get("headers", []))):
                 self.start = {**message, "new_status": status}
                 return
         elif message["type"] == "http.response.body" and self.start is not None:
@@ -199,6 +204,13 @@ def _with_length(headers: list[tuple[bytes, bytes]], length: int) -> list[tuple[
         return [(b"content-length", value), *kept]
     kept[at] = (b"content-length", value)
     return kept
+
+
+def _content_type(headers: list[tuple[bytes, bytes]]) -> str:
+    for name, value in headers:
+        if name.lower() == b"content-type":
+            return value.decode("latin-1")
+    return ""
 
 
 def _decoded(headers: list[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
