@@ -2,7 +2,8 @@
 
 - ``snapshot [N...]`` writes ``v<N>.openapi.json`` next to the version modules, to be committed;
 - ``check`` compares every stable and deprecated version with its snapshot and fails on a breaking
-  change, so that CI stops a change that would break the clients of a released version;
+  change, so that CI stops a change that would break the clients of a released version; under
+  each breaking change of a derived version it prints the declaration that restores it;
 - ``diff A B`` prints, as a Markdown changelog, what changes for a client moving from A to B.
 
 Finding, writing and comparing the documents is ``gateway.contracts``; this module prints the
@@ -12,6 +13,7 @@ results.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import click
@@ -31,6 +33,9 @@ from gateway.contracts.snapshots import (
 )
 from gateway.errors import GatewayError
 from gateway.settings import load_settings
+from gateway.versioning.derivation.declarations import Declaration
+from gateway.versioning.derivation.suggestions import Restoration, Suggested
+from gateway.versioning.derivation.workflow import restorations
 from gateway.versioning.discovery import display
 
 
@@ -70,11 +75,15 @@ def check(as_json: bool) -> None:
     live, directory = live_versions(settings), snapshot_directory(settings)
     results = check_versions(live, directory)
     orphans = orphaned_snapshots(live, directory)
+    restoring = {
+        result.info.number: restorations(result, live) for result in results if result.breaking
+    }
     if as_json:
-        click.echo(json.dumps([_as_json(result) for result in results], indent=2))
+        reports = [_as_json(result, restoring.get(result.info.number)) for result in results]
+        click.echo(json.dumps(reports, indent=2))
     else:
         for result in results:
-            for line in _report(result):
+            for line in _report(result, restoring.get(result.info.number)):
                 click.echo(f"v{result.info.number}: {line}")
     for number, path in orphans:
         click.echo(
@@ -85,26 +94,65 @@ def check(as_json: bool) -> None:
     broken = [f"v{result.info.number}" for result in results if result.breaking]
     broken += [f"v{number}" for number, _ in orphans]
     if broken:
+        hints = [
+            f"; for v{number}, gateway versions derive {number} writes the declarations"
+            for number, found in restoring.items()
+            if found is not None
+        ]
         raise GatewayError(
             f"breaking changes in {', '.join(broken)}: restore the released contract, or make "
-            "the change in a new version"
+            f"the change in a new version{''.join(hints)}"
         )
 
 
-def _report(result: VersionCheck) -> list[str]:
+def _report(result: VersionCheck, restoring: list[Suggested] | None) -> list[str]:
     number, status = result.info.number, result.info.status
     if not result.checked:
         return [f"{status}, not checked"]
     if result.snapshot is None:
         return [f"no snapshot; run `gateway openapi snapshot {number}`"]
-    lines = [f"breaking: {change}" for change in result.breaking]
+    lines = []
+    for entry in restoring or [Suggested(change, Restoration()) for change in result.breaking]:
+        if entry.change.breaking:
+            lines += [f"breaking: {entry.change}", *_restore_lines(entry.restoration)]
     lines += [f"additive: {change}" for change in result.additive]
     if result.additive and not result.breaking:
         lines.append(f"ok; record these changes with `gateway openapi snapshot {number}`")
     return lines or [f"ok ({status}, matches {display(result.snapshot)})"]
 
 
-def _as_json(result: VersionCheck) -> dict[str, Any]:
+def _restore_lines(restoration: Restoration) -> list[str]:
+    """Under a breaking change of a derived version: the declarations to paste, in the
+    successor's names, and what they cannot do."""
+    lines = []
+    if restoration.declarations:
+        lines.append(f"  restore: {_texts(restoration.declarations)}")
+    if restoration.alternative:
+        lines.append(f"  or, {restoration.condition}: {_texts(restoration.alternative)}")
+    if restoration.problem:
+        lines.append(
+            f"  {'then' if restoration.declarations else 'cannot restore'}: {restoration.problem}"
+        )
+    return lines
+
+
+def _texts(declarations: Sequence[Declaration]) -> str:
+    return ", ".join(declaration.text for declaration in declarations)
+
+
+def _as_json(result: VersionCheck, restoring: list[Suggested] | None) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    if restoring is not None:
+        found["restore"] = [
+            {
+                "change": str(entry.change),
+                "declarations": [d.text for d in entry.restoration.declarations],
+                "alternative": [d.text for d in entry.restoration.alternative],
+                "problem": entry.restoration.problem,
+            }
+            for entry in restoring
+            if entry.change.breaking
+        ]
     return {
         "version": result.info.number,
         "status": result.info.status,
@@ -112,6 +160,7 @@ def _as_json(result: VersionCheck) -> dict[str, Any]:
         "snapshot": display(result.snapshot) if result.snapshot else None,
         "breaking": [str(change) for change in result.breaking],
         "additive": [str(change) for change in result.additive],
+        **found,
     }
 
 

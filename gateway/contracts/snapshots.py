@@ -19,6 +19,7 @@ from gateway.contracts.compare import Change, DocumentError, compare
 from gateway.errors import GatewayError
 from gateway.settings import Settings, VersionStatus
 from gateway.version_info import VersionInfo
+from gateway.versioning.derivation.binding import Derivation, derivation_of
 from gateway.versioning.discovery import discover_versions, display, package_directory
 from gateway.versioning.docs import contract_document
 
@@ -30,10 +31,13 @@ SNAPSHOT_NAME = re.compile(r"^v([1-9][0-9]*)\.openapi\.json$")
 
 @dataclass(frozen=True)
 class LiveVersion:
-    """A version as the gateway would serve it now, and its OpenAPI document."""
+    """A version as the gateway would serve it now, and its OpenAPI document; for a derived
+    version, its declarations and the version it is derived from."""
 
     info: VersionInfo
     document: dict[str, Any]
+    derivation: Derivation | None = None
+    successor: int | None = None
 
 
 @dataclass(frozen=True)
@@ -58,13 +62,20 @@ def live_versions(settings: Settings) -> dict[int, LiveVersion]:
     """Every version's OpenAPI document as ``/apiv<N>/openapi.json`` serves it, less what depends
     on where it is served (``servers``) or on its lifecycle (deprecation notes)."""
     live = {}
-    for found in discover_versions(settings.versions):
+    discovered = discover_versions(settings.versions)
+    for found in discovered:
         status = settings.versions.for_version(found.number).status
         info = VersionInfo(found.number, found.source, status, found.scopes)
         found.app.version = info.name  # as the gateway sets it when it mounts the version
         document = contract_document(found.app, info)
+        derivation = derivation_of(found.app)
+        higher = [v.number for v in discovered if v.number > found.number]
+        successor = (derivation.successor or min(higher, default=None)) if derivation else None
         live[found.number] = LiveVersion(
-            info, {key: value for key, value in document.items() if key != "servers"}
+            info,
+            {key: value for key, value in document.items() if key != "servers"},
+            derivation,
+            successor,
         )
     return live
 

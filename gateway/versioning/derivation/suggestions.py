@@ -352,13 +352,13 @@ class _Suggester:
             (*need, "forward"),
             [f"{field}_forward", f"{schema}_{field}_forward"],
             "value",
-            f"{schema}.{field} as {self.other} types it, from any value of this version's.",
+            f"{field} as {self.other} types it, from any value this version accepts.",
         )
         back = self.stubs.stub(
             (*need, "back"),
             [f"{field}_back", f"{schema}_{field}_back"],
             "value",
-            f"{schema}.{field} as this version types it, from {self.other}'s value.",
+            f"{field} as this version types it, from {self.other}'s value.",
         )
         if detail.kind == "type changed":
             was = " | ".join(detail.old_types or ())
