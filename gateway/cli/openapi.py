@@ -21,6 +21,7 @@ import click
 from gateway.cli.common import one_line_errors
 from gateway.contracts.compare import changelog
 from gateway.contracts.snapshots import (
+    LiveVersion,
     VersionCheck,
     check_versions,
     compare_documents,
@@ -72,27 +73,39 @@ def check(as_json: bool) -> None:
     the check, additive ones are listed and pass.
     """
     settings = load_settings()
-    live, directory = live_versions(settings), snapshot_directory(settings)
+    # Leniently: a declaration a changed successor no longer fits is reported, not fatal.
+    live = live_versions(settings, lenient=True)
+    directory = snapshot_directory(settings)
     results = check_versions(live, directory)
     orphans = orphaned_snapshots(live, directory)
+    broken = [
+        r.info.number
+        for r in results
+        if r.breaking or live[r.info.number].stale or live[r.info.number].unbound
+    ]
+    broken += [number for number, _ in orphans]
+    # A derived version sees its successor's changes: the successor is restored first.
+    blocked = {number for number in broken if number in live and live[number].successor in broken}
     restoring = {
-        result.info.number: restorations(result, live) for result in results if result.breaking
+        r.info.number: restorations(r, live)
+        for r in results
+        if r.info.number in broken and r.info.number not in blocked
     }
     if as_json:
-        reports = [_as_json(result, restoring.get(result.info.number)) for result in results]
+        reports = [_as_json(r, live[r.info.number], restoring.get(r.info.number)) for r in results]
         click.echo(json.dumps(reports, indent=2))
     else:
         for result in results:
-            for line in _report(result, restoring.get(result.info.number)):
-                click.echo(f"v{result.info.number}: {line}")
+            number = result.info.number
+            found = restoring.get(number)
+            for line in _report(result, live[number], found, number in blocked):
+                click.echo(f"v{number}: {line}")
     for number, path in orphans:
         click.echo(
             f"v{number}: breaking: the version is gone but {display(path)} says it was released; "
             f'keep its module and set [versions.v{number}] status = "retired"',
             err=as_json,
         )
-    broken = [f"v{result.info.number}" for result in results if result.breaking]
-    broken += [f"v{number}" for number, _ in orphans]
     if broken:
         hints = [
             f"; for v{number}, gateway versions derive {number} writes the declarations"
@@ -100,18 +113,27 @@ def check(as_json: bool) -> None:
             if found is not None
         ]
         raise GatewayError(
-            f"breaking changes in {', '.join(broken)}: restore the released contract, or make "
-            f"the change in a new version{''.join(hints)}"
+            f"breaking changes in {', '.join(f'v{n}' for n in sorted(set(broken)))}: restore "
+            f"the released contract, or make the change in a new version{''.join(hints)}"
         )
 
 
-def _report(result: VersionCheck, restoring: list[Suggested] | None) -> list[str]:
+def _report(
+    result: VersionCheck, version: LiveVersion, restoring: list[Suggested] | None, blocked: bool
+) -> list[str]:
     number, status = result.info.number, result.info.status
+    lines = [f"stale: {stale.problem}" for stale in version.stale]
+    if version.unbound is not None:
+        lines.append(f"cannot load: {version.unbound}")
+        if blocked:
+            lines.append(f"  restore v{version.successor} first: v{number} is derived from it")
+        return lines
     if not result.checked:
-        return [f"{status}, not checked"]
+        return [*lines, f"{status}, not checked"]
     if result.snapshot is None:
-        return [f"no snapshot; run `gateway openapi snapshot {number}`"]
-    lines = []
+        return [*lines, f"no snapshot; run `gateway openapi snapshot {number}`"]
+    if blocked:
+        lines.append(f"  restore v{version.successor} first: v{number} is derived from it")
     for entry in restoring or [Suggested(change, Restoration()) for change in result.breaking]:
         if entry.change.breaking:
             lines += [f"breaking: {entry.change}", *_restore_lines(entry.restoration)]
@@ -140,8 +162,14 @@ def _texts(declarations: Sequence[Declaration]) -> str:
     return ", ".join(declaration.text for declaration in declarations)
 
 
-def _as_json(result: VersionCheck, restoring: list[Suggested] | None) -> dict[str, Any]:
+def _as_json(
+    result: VersionCheck, version: LiveVersion, restoring: list[Suggested] | None
+) -> dict[str, Any]:
     found: dict[str, Any] = {}
+    if version.stale:
+        found["stale"] = [stale.problem for stale in version.stale]
+    if version.unbound is not None:
+        found["unbound"] = version.unbound
     if restoring is not None:
         found["restore"] = [
             {

@@ -102,6 +102,8 @@ def versions_derive(number: int) -> None:
     settings = load_settings()
     outcome = derive_module(settings, number)
     where = display(outcome.path)
+    for declaration in outcome.removed:
+        click.echo(f"removed {declaration.text}: v{outcome.successor} no longer fits it")
     for declaration in outcome.added:
         click.echo(f"declared {declaration.text}")
     if outcome.replaced:
@@ -110,7 +112,7 @@ def versions_derive(number: int) -> None:
             f"wrote {where}: v{number} derived from v{outcome.successor} with {count} "
             f"declaration{'' if count == 1 else 's'}"
         )
-    elif outcome.added:
+    elif outcome.added or outcome.removed:
         click.echo(f"completed {where}")
     else:
         click.echo(f"{where}: nothing to add")

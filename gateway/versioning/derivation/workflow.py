@@ -33,7 +33,11 @@ from gateway.contracts.snapshots import (
 from gateway.errors import GatewayError
 from gateway.settings import Settings
 from gateway.version_info import version_name
-from gateway.versioning.derivation.binding import derivation_of, derive_version
+from gateway.versioning.derivation.binding import (
+    derivation_of,
+    derive_version,
+    successor_document,
+)
 from gateway.versioning.derivation.declarations import Declaration
 from gateway.versioning.derivation.document import derive_document
 from gateway.versioning.derivation.stubs import Stub
@@ -48,7 +52,7 @@ from gateway.versioning.derivation.writer import (
 )
 from gateway.versioning.discovery import (
     DiscoveredVersion,
-    discover_versions,
+    discover_leniently,
     display,
     package_directory,
 )
@@ -67,6 +71,7 @@ class Outcome:
     successor: int
     replaced: bool  # a hand-written module was replaced; otherwise a derived one completed
     added: list[Declaration]
+    removed: list[Declaration]  # stale: the successor no longer has what they name
     problems: list[str]  # one line each
     complete: bool  # nothing breaking is left and no stub waits to be written
 
@@ -96,7 +101,11 @@ def restorations(check: VersionCheck, live: Mapping[int, LiveVersion]) -> list[S
 def derive_module(settings: Settings, number: int) -> Outcome:
     """Make version ``number`` derived over its successor, keeping its snapshot; write the
     module when anything changes in it."""
-    found = {version.number: version for version in discover_versions(settings.versions)}
+    # Leniently: the declarations of N that its successor no longer fits are replaced.
+    discovery = discover_leniently(settings.versions)
+    if number in discovery.unbound:
+        raise GatewayError(discovery.unbound[number].problem)
+    found = {version.number: version for version in discovery.versions}
     if number not in found:
         known = ", ".join(f"v{n}" for n in found) or "none"
         raise GatewayError(f"no version {number}; versions: {known}")
@@ -119,22 +128,26 @@ def derive_module(settings: Settings, number: int) -> Outcome:
         own = derive_version(changes=[], users_me="/users/me" in snapshot.get("paths", {}))
         own_document, declared, taken = own.openapi(), [], {"app", "derive_version"}
     else:
-        own_document, declared = version.app.openapi(), list(derivation.changes)
+        own_document, declared = _own_document(version.app), list(derivation.changes)
         taken = top_level_names(source)
-    restoring = _Restoring(snapshot, successor_app.openapi(), own_document, number, successor)
+    restoring = _Restoring(
+        snapshot, successor_document(successor_app), own_document, number, successor
+    )
     added = restoring.run(declared, taken, display(path))
-    text = None
-    if derivation is None:
-        docstring = docstring_of(source)
-        text = new_module(added, _stubs(added), docstring=docstring, options=options)
-    elif added:
-        text = complete_module(source, added, _stubs(added), display(path))
-    if text is not None:
+    stale = [entry.index for entry in version.stale]
+    if derivation is None or added or stale:
+        stubs = _stubs(added)
+        if derivation is None:
+            text = new_module(added, stubs, docstring=docstring_of(source), options=options)
+        else:
+            text = complete_module(source, added, stubs, display(path), remove=stale)
         path.write_text(text, encoding="utf-8")
         format_module(path, whole=derivation is None)
+        restoring.check_written(settings, number)
     problems = list(restoring.problems)
     complete = not restoring.remaining and not any(restoring.problems.values())
-    return Outcome(path, successor, derivation is None, added, problems, complete)
+    removed = [entry.declaration for entry in version.stale]
+    return Outcome(path, successor, derivation is None, added, removed, problems, complete)
 
 
 class _Restoring:
@@ -152,7 +165,7 @@ class _Restoring:
         self.names = (f"v{number}", f"v{successor_number}")
         self.aliases = {f"{version_name(number)}_oauth2": SHARED_SCHEME_NAME}
         self.problems: dict[str, bool] = {}  # each line, and whether it leaves the work undone
-        self.remaining: list[Change] = []
+        self.changes: list[Change] = []
 
     def run(
         self, declared: Sequence[Declaration], taken: set[str], source: str
@@ -160,7 +173,7 @@ class _Restoring:
         added: list[Declaration] = []
         for round_number in range(ROUNDS + 1):
             changes = self.compare([*declared, *added], source, first=round_number == 0)
-            self.remaining = [change for change in changes if change.breaking]
+            self.changes = changes
             if round_number == ROUNDS or not changes:
                 break
             suggested = suggest(
@@ -187,6 +200,28 @@ class _Restoring:
             taken |= {stub.__name__ for stub in _stubs(new)}
         return added
 
+    @property
+    def remaining(self) -> list[Change]:
+        return [change for change in self.changes if change.breaking]
+
+    def check_written(self, settings: Settings, number: int) -> None:
+        """Load the module as written, as the gateway will, and compare its document with the
+        snapshot again: what the text says must be what was checked."""
+        discovery = discover_leniently(settings.versions)
+        if number in discovery.unbound:
+            raise GatewayError(discovery.unbound[number].problem)
+        version = next(v for v in discovery.versions if v.number == number)
+        for stale in version.stale:
+            self.problems[f"as written it is still stale: {stale.problem}"] = True
+        written = compare(self.snapshot, version.app.openapi(), scheme_aliases=self.aliases)
+        if [str(change) for change in written] != [str(change) for change in self.changes]:
+            different = next(
+                (str(c) for c in written if c not in self.changes),
+                "a change it should have is gone",
+            )
+            self.problems[f"as written it differs from what was checked: {different}"] = True
+            self.changes = written
+
     def compare(self, changes: Sequence[Declaration], source: str, *, first: bool) -> list[Change]:
         try:
             derived = derive_document(
@@ -199,6 +234,18 @@ class _Restoring:
                 f"{error}; versions derive cannot restore the snapshot alone"
             ) from None
         return compare(self.snapshot, derived, scheme_aliases=self.aliases)
+
+
+def _own_document(app: FastAPI) -> dict[str, Any]:
+    """A bound derived app's own operations (the factory's and the module's), as FastAPI writes
+    them from its routes: the derived ones are not FastAPI routes, and its ``openapi`` is the
+    derived document, so FastAPI's own method is asked, leaving the cache as it was."""
+    cached = app.openapi_schema
+    app.openapi_schema = None
+    try:
+        return FastAPI.openapi(app)
+    finally:
+        app.openapi_schema = cached
 
 
 def _stubs(declarations: Sequence[Declaration]) -> list[Stub]:
@@ -224,9 +271,9 @@ def _module_file(settings: Settings, version: DiscoveredVersion) -> Path:
 
 
 def _successor(version: DiscoveredVersion, found: Mapping[int, DiscoveredVersion]) -> int:
-    derivation = derivation_of(version.app)
-    if derivation is not None and derivation.successor is not None:
-        return derivation.successor
+    """The version a derived one is bound to; for a hand-written one, the next higher."""
+    if version.successor is not None:
+        return version.successor
     higher = [number for number in found if number > version.number]
     if not higher:
         raise GatewayError(f"{version.source}: no version above {version.number} to derive it from")

@@ -15,7 +15,7 @@ import ast
 import importlib.util
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from gateway.errors import GatewayError
@@ -56,19 +56,29 @@ def new_module(
 
 
 def complete_module(
-    source: str, declarations: Sequence[Declaration], stubs: Sequence[Stub], filename: str
+    source: str,
+    declarations: Sequence[Declaration],
+    stubs: Sequence[Stub],
+    filename: str,
+    remove: Collection[int] = (),
 ) -> str:
     """``source`` with ``declarations`` added to its ``derive_version(changes=[...])``, the
-    ``stubs`` above that statement and the names they need imported; nothing else changes."""
+    ``stubs`` above that statement and the names they need imported, and the list's elements
+    at the positions ``remove`` taken out; nothing else changes."""
     tree = ast.parse(source, filename)
     text = _Text(source)
     call, statement = _derive_call(tree, filename)
     changes = next(k.value for k in call.keywords if k.arg == "changes")
     assert isinstance(changes, ast.List)
+    if any(isinstance(element, ast.Starred) for element in changes.elts) and remove:
+        raise GatewayError(
+            f"{filename}: its changes=[...] unpacks another list; remove the stale "
+            "declarations by hand"
+        )
     edits = _imports(tree, text, declarations, bool(stubs))
     if stubs:
         edits.append(_stubs_before(statement, text, stubs))
-    edits.append(_into_list(changes, text, [d.text for d in declarations]))
+    edits += _into_list(changes, text, [d.text for d in declarations], remove)
     result = source
     for start, end, replacement in sorted(edits, key=lambda edit: edit[0], reverse=True):
         result = result[:start] + replacement + result[end:]
@@ -157,29 +167,56 @@ def _derive_call(tree: ast.Module, filename: str) -> tuple[ast.Call, ast.stmt]:
     )
 
 
-def _into_list(changes: ast.List, text: _Text, items: Sequence[str]) -> Edit:
-    """Declarations before the list's closing bracket, one a line as its elements are; a list
-    written on one line is laid out one element a line first."""
+def _into_list(
+    changes: ast.List, text: _Text, items: Sequence[str], remove: Collection[int]
+) -> list[Edit]:
+    """Declarations before the list's closing bracket, one a line as its elements are, and the
+    elements at ``remove`` taken out with their lines; a list written on one line is laid out
+    one element a line first."""
     end_line = changes.end_lineno or changes.lineno
     close = text.offset(end_line, changes.end_col_offset or 0) - 1
     own_line = text.source[text.line_start(end_line) : close].strip() == ""
     elements = changes.elts
-    if elements and own_line and elements[0].lineno > changes.lineno:
+    removed = [element for index, element in enumerate(elements) if index in remove]
+    kept = [element for index, element in enumerate(elements) if index not in remove]
+    if (
+        elements
+        and own_line
+        and elements[0].lineno > changes.lineno
+        and all(_lines_of(element, text) for element in removed)
+    ):
         indent = text.indentation(elements[0].lineno)
-        last = elements[-1]
-        last_end = text.offset(last.end_lineno or last.lineno, last.end_col_offset or 0)
-        between = text.source[last_end:close].splitlines() or [""]
-        comma = "" if any("," in part.split("#", 1)[0] for part in between) else ","
+        edits = [_lines_of(element, text) or (0, 0, "") for element in removed]
+        if kept:
+            last = kept[-1]
+            last_end = text.offset(last.end_lineno or last.lineno, last.end_col_offset or 0)
+            after = elements[elements.index(last) + 1 :]
+            upto = text.offset(after[0].lineno, after[0].col_offset) if after else close
+            between = text.source[last_end:upto].splitlines() or [""]
+            if not any("," in part.split("#", 1)[0] for part in between):
+                edits.append((last_end, last_end, ","))  # its trailing comma, in place
         start = text.line_start(end_line)
-        new = "".join(_item(item, indent) + "\n" for item in items)
-        if comma:  # the last element gets its trailing comma, in place
-            return last_end, start, comma + text.source[last_end:start] + new
-        return start, start, new
+        edits.append((start, start, "".join(_item(item, indent) + "\n" for item in items)))
+        return edits
     base = text.indentation(changes.lineno)  # the line of ``changes=[``
-    written = [ast.get_source_segment(text.source, element) or "" for element in elements]
+    written = [ast.get_source_segment(text.source, element) or "" for element in kept]
     body = "".join(_item(item, base + INDENT) + "\n" for item in [*written, *items])
     start = text.offset(changes.lineno, changes.col_offset)
-    return start, close + 1, f"[\n{body}{base}]"
+    return [(start, close + 1, f"[\n{body}{base}]")]
+
+
+def _lines_of(element: ast.expr, text: _Text) -> Edit | None:
+    """The removal of an element that has its lines to itself (with its comma and a comment
+    after it), or ``None`` when it shares a line."""
+    end_line = element.end_lineno or element.lineno
+    before = text.source[
+        text.line_start(element.lineno) : text.offset(element.lineno, element.col_offset)
+    ]
+    end = text.offset(end_line, element.end_col_offset or 0)
+    rest = text.source[end : text.line_start(end_line + 1)]
+    if before.strip() or rest.strip().lstrip(",").strip()[:1] not in ("", "#"):
+        return None
+    return text.line_start(element.lineno), text.line_start(end_line + 1), ""
 
 
 def _stubs_before(statement: ast.stmt, text: _Text, stubs: Sequence[Stub]) -> Edit:
@@ -271,5 +308,8 @@ def _import(module: str, names: Iterable[str]) -> str:
 
 
 def _item(text: str, indent: str) -> str:
-    """A list element on its lines, with its trailing comma."""
+    """A list element on its lines, with its trailing comma (one written over several lines
+    already is kept as it is)."""
+    if "\n" in text:
+        return f"{indent}{text},"
     return "\n".join(lay_out(text, indent))
