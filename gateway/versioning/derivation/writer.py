@@ -43,7 +43,9 @@ def new_module(
     lines += [_import("gateway", ["derive_version", *_vocabulary(declarations)]).rstrip("\n")]
     for stub in stubs:
         lines += ["", "", stub.source.rstrip("\n")]
-    lines += ["", "", "app = derive_version("]
+    # isort's blank lines after the imports: two before a function, one before a statement.
+    lines += ["", ""] if stubs else [""]
+    lines.append("app = derive_version(")
     lines += [f"{INDENT}{key}={value}," for key, value in (options or {}).items()]
     if declarations:
         lines.append(f"{INDENT}changes=[")
