@@ -1,8 +1,10 @@
 """``gateway versions``: the versions the gateway would serve, and a new one to start from.
 
 ``list`` shows each version's lifecycle as the settings give it; ``new`` writes a version module
-and its test module, and never overwrites a file. ``usage`` (who still calls each version) is its
-own module, ``gateway.cli.usage``, attached to this group by ``gateway.cli.main``.
+and its test module, and never overwrites a file; ``derive`` makes a version derived over its
+successor, with the declarations that keep its snapshot. ``usage`` (who still calls each
+version) is its own module, ``gateway.cli.usage``, attached to this group by
+``gateway.cli.main``.
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ from pathlib import Path
 
 import click
 
-from gateway.cli.common import one_line_errors, table
+from gateway.cli.common import fail, one_line_errors, table
+from gateway.contracts.snapshots import snapshot_directory, snapshot_path
 from gateway.settings import load_settings
 from gateway.version_info import version_name
+from gateway.versioning.derivation.workflow import derive_module
 from gateway.versioning.discovery import discover_versions, display, package_directory
 from gateway.versioning.index import version_entry
 from gateway.versioning.lifecycle import resolve_versions
@@ -82,3 +86,39 @@ def versions_new(number: int, source: int | None) -> None:
         f"restart the gateway to serve it at /{version_name(number)}; when you release it, "
         f"record its contract with: gateway openapi snapshot {number}"
     )
+
+
+@versions.command("derive")
+@click.argument("number", type=click.IntRange(min=1))
+@one_line_errors
+def versions_derive(number: int) -> None:
+    """Make version NUMBER derived over its successor, keeping its snapshot.
+
+    A hand-written module, committed in git, is replaced by declarations over the next higher
+    version; a derived one gets the declarations it still lacks, the rest of its text left as
+    it is. What no declaration can say is written as a stub or named, one line each, and the
+    command then fails.
+    """
+    settings = load_settings()
+    outcome = derive_module(settings, number)
+    where = display(outcome.path)
+    for declaration in outcome.removed:
+        click.echo(f"removed {declaration.text}: v{outcome.successor} no longer fits it")
+    for declaration in outcome.added:
+        click.echo(f"declared {declaration.text}")
+    if outcome.replaced:
+        count = len(outcome.added)
+        click.echo(
+            f"wrote {where}: v{number} derived from v{outcome.successor} with {count} "
+            f"declaration{'' if count == 1 else 's'}"
+        )
+    elif outcome.added or outcome.removed:
+        click.echo(f"completed {where}")
+    else:
+        click.echo(f"{where}: nothing to add")
+    for problem in outcome.problems:
+        click.echo(f"gateway: {where}: {problem}", err=True)
+    snapshot = display(snapshot_path(snapshot_directory(settings), number))
+    if not outcome.complete:
+        fail(f"{where} does not keep {snapshot} until the above is done by hand")
+    click.echo(f"next: review it, then run gateway openapi check; it keeps {snapshot}")

@@ -21,11 +21,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
+
+from gateway.contracts.changes import Change, Detail, DetailKind, Direction
+
+__all__ = ["Change", "Detail", "DocumentError", "changelog", "compare"]
 
 Document = Mapping[str, Any]
 Schema = Mapping[str, Any]
-Direction = Literal["request", "response"]
 # A security requirement: the schemes it needs, each with its scopes; any one of a list suffices.
 Requirement = frozenset[tuple[str, frozenset[str]]]
 # The pairs of named (``$ref``) schemas on the way to the one being compared.
@@ -37,18 +40,6 @@ _MAX_REF_CHAIN = 32
 
 class DocumentError(ValueError):
     """A document this module cannot follow, such as a ``$ref`` to another file."""
-
-
-@dataclass(frozen=True)
-class Change:
-    """One difference: where (``GET /items/{item_id}``), what changed, and whether it breaks."""
-
-    where: str
-    what: str
-    breaking: bool
-
-    def __str__(self) -> str:
-        return f"{self.where}: {self.what}"
 
 
 def compare(
@@ -79,10 +70,27 @@ class _Part:
     operation: str
     name: str
     direction: Direction
+    method: str
+    path: str
 
-    def change(self, field: str, what: str, breaking: bool) -> Change:
+    def change(self, field: str, what: str, breaking: bool, detail: Detail | None = None) -> Change:
         where = f"{self.name} field '{field}'" if field else self.name
-        return Change(self.operation, f"{where}: {what}", breaking)
+        return Change(self.operation, f"{where}: {what}", breaking, detail)
+
+    def detail(self, kind: DetailKind, **facts: Any) -> Detail:
+        return Detail(kind, self.method, self.path, self.direction, **facts)
+
+
+@dataclass(frozen=True)
+class _Holder:
+    """The component that holds a field (by its name in each document), and the field."""
+
+    old_schema: str | None
+    new_schema: str | None
+    field: str
+
+    def facts(self) -> dict[str, Any]:
+        return {"schema": self.new_schema, "old_schema": self.old_schema, "field": self.field}
 
 
 class _Comparison:
@@ -93,22 +101,30 @@ class _Comparison:
         old_paths, new_paths = self.old.get("paths", {}), self.new.get("paths", {})
         for path, old_item in old_paths.items():
             if path not in new_paths:
-                yield Change(path, "path removed", True)
+                yield Change(path, "path removed", True, Detail("path removed", path=path))
                 continue
             for method in METHODS:
                 where = f"{method.upper()} {path}"
                 old_op, new_op = old_item.get(method), new_paths[path].get(method)
                 if old_op is not None and new_op is None:
-                    yield Change(where, "operation removed", True)
+                    detail = Detail("operation removed", method.upper(), path)
+                    yield Change(where, "operation removed", True, detail)
                 elif old_op is None and new_op is not None:
-                    yield Change(where, "operation added", False)
+                    detail = Detail("operation added", method.upper(), path)
+                    yield Change(where, "operation added", False, detail)
                 elif old_op is not None and new_op is not None:
-                    yield from self.operation(where, (old_item, old_op), (new_paths[path], new_op))
-        yield from (Change(p, "path added", False) for p in new_paths if p not in old_paths)
+                    yield from self.operation(
+                        (method.upper(), path), (old_item, old_op), (new_paths[path], new_op)
+                    )
+        for path in new_paths:
+            if path not in old_paths:
+                yield Change(path, "path added", False, Detail("path added", path=path))
 
     def operation(
-        self, where: str, old: tuple[Schema, Schema], new: tuple[Schema, Schema]
+        self, at: tuple[str, str], old: tuple[Schema, Schema], new: tuple[Schema, Schema]
     ) -> Iterator[Change]:
+        method, path = at
+        where = f"{method} {path}"
         old_id, new_id = old[1].get("operationId"), new[1].get("operationId")
         if old_id != new_id:
             what = f"operationId changed from {old_id!r} to {new_id!r}"
@@ -116,28 +132,44 @@ class _Comparison:
                 what = (
                     f"operationId {old_id or new_id!r} {'added' if old_id is None else 'removed'}"
                 )
-            yield Change(where, what, old_id is not None)
+            detail = Detail(
+                "operationId changed",
+                method,
+                path,
+                old_operation_id=old_id,
+                new_operation_id=new_id,
+            )
+            yield Change(where, what, old_id is not None, detail)
         old_params, new_params = _parameters(self.old, *old), _parameters(self.new, *new)
         for place, name in {**old_params, **new_params}:
-            part = _Part(where, f"{place} parameter '{name}'", "request")
+            part = _Part(where, f"{place} parameter '{name}'", "request", method, path)
             yield from self.input(
-                part, old_params.get((place, name)), new_params.get((place, name))
+                part, old_params.get((place, name)), new_params.get((place, name)), (place, name)
             )
-        body = _Part(where, "request body", "request")
+        body = _Part(where, "request body", "request", method, path)
         yield from self.input(body, old[1].get("requestBody"), new[1].get("requestBody"))
-        yield from self.responses(where, old[1].get("responses", {}), new[1].get("responses", {}))
+        yield from self.responses(body, old[1].get("responses", {}), new[1].get("responses", {}))
         yield from self.security(where, old[1], new[1])
 
-    def input(self, part: _Part, old: Schema | None, new: Schema | None) -> Iterator[Change]:
+    def input(
+        self,
+        part: _Part,
+        old: Schema | None,
+        new: Schema | None,
+        parameter: tuple[str, str] | None = None,
+    ) -> Iterator[Change]:
         """A parameter or a request body: clients that sent the old one must still be served."""
         old = _resolve(self.old, old)[0] if old is not None else None
         new = _resolve(self.new, new)[0] if new is not None else None
         required = new is not None and bool(new.get("required"))
         if new is None:
             if old is not None:  # what old clients send is now ignored
-                yield part.change("", "removed", False)
+                detail = part.detail("parameter removed", parameter=parameter)
+                yield part.change("", "removed", False, detail if parameter else None)
         elif old is None:
-            yield part.change("", "added (required)" if required else "added", required)
+            detail = part.detail("parameter added", parameter=parameter)
+            what = "added (required)" if required else "added"
+            yield part.change("", what, required, detail if parameter else None)
         else:
             if required != bool(old.get("required")):
                 yield part.change("", f"now {'required' if required else 'optional'}", required)
@@ -145,17 +177,22 @@ class _Comparison:
                 yield from self.schema(part, "", old.get("schema", {}), new.get("schema", {}))
             yield from self.content(part, old.get("content", {}), new.get("content", {}))
 
-    def responses(self, where: str, old: Schema, new: Schema) -> Iterator[Change]:
+    def responses(self, body: _Part, old: Schema, new: Schema) -> Iterator[Change]:
+        where = body.operation
         for status, old_response in old.items():
             success = str(status).startswith("2")
             if status not in new:  # clients wait for a 2xx they will not get
-                yield Change(where, f"response {status} removed", success)
+                detail = Detail("response removed", body.method, body.path, status=str(status))
+                yield Change(where, f"response {status} removed", success, detail)
             elif success:
                 old_content = _resolve(self.old, old_response)[0].get("content", {})
                 new_content = _resolve(self.new, new[status])[0].get("content", {})
-                part = _Part(where, f"response {status}", "response")
+                part = _Part(where, f"response {status}", "response", body.method, body.path)
                 yield from self.content(part, old_content, new_content)
-        yield from (Change(where, f"response {s} added", False) for s in new if s not in old)
+        for status in new:
+            if status not in old:
+                detail = Detail("response added", body.method, body.path, status=str(status))
+                yield Change(where, f"response {status} added", False, detail)
 
     def content(self, part: _Part, old: Schema, new: Schema) -> Iterator[Change]:
         for media_type, old_media in old.items():
@@ -169,60 +206,96 @@ class _Comparison:
                 yield part.change("", f"media type {media_type} added", False)
 
     def schema(
-        self, part: _Part, field: str, old: Schema, new: Schema, seen: Seen = frozenset()
+        self,
+        part: _Part,
+        field: str,
+        old: Schema,
+        new: Schema,
+        seen: Seen = frozenset(),
+        holder: _Holder | None = None,
     ) -> Iterator[Change]:
-        """Changes of one schema and, through its non-null variant, of its fields and items."""
+        """Changes of one schema and, through its non-null variant, of its fields and items;
+        ``holder`` is the component field the schema describes, when it is one."""
         (old, old_ref), (new, new_ref) = _resolve(self.old, old), _resolve(self.new, new)
         outer = _visit(seen, old_ref, new_ref)
         if outer is None:
             return
+        facts = holder.facts() if holder else {}
         old_types, new_types = _types(self.old, old), _types(self.new, new)
         if old_types is not None and new_types is not None and old_types != new_types:
             # Requests: the new schema must accept all the old one did; responses: the reverse.
             request = part.direction == "request"
             wider, narrower = (new_types, old_types) if request else (old_types, new_types)
             shown = f"from {_show_types(old_types)} to {_show_types(new_types)}"
-            yield part.change(field, f"type changed {shown}", not _covers(wider, narrower))
+            detail = part.detail(
+                "type changed",
+                **facts,
+                old_types=_sorted_types(old_types),
+                new_types=_sorted_types(new_types),
+            )
+            yield part.change(field, f"type changed {shown}", not _covers(wider, narrower), detail)
             if not _values(old_types) & _values(new_types):
                 return  # e.g. an array that became an object: its items and fields do not compare
         # ``Model | None`` and ``list[X] | None``: compare what is inside the Optional.
-        (old, old_ref), (new, new_ref) = (
+        (old, inner_old_ref), (new, inner_new_ref) = (
             _resolve(self.old, _non_null(old)),
             _resolve(self.new, _non_null(new)),
         )
-        inner = _visit(outer, old_ref, new_ref)
+        inner = _visit(outer, inner_old_ref, inner_new_ref)
         if inner is None:
             return
         old_enum, new_enum = _enum(old), _enum(new)
         if old_enum is not None and new_enum is not None:
             if removed := [value for value in old_enum if value not in new_enum]:
-                yield part.change(field, f"enum values removed: {_show(removed)}", True)
+                detail = part.detail("enum values removed", **facts)
+                yield part.change(field, f"enum values removed: {_show(removed)}", True, detail)
             if added := [value for value in new_enum if value not in old_enum]:
-                yield part.change(field, f"enum values added: {_show(added)}", False)
-        yield from self.properties(part, field, old, new, inner)
+                detail = part.detail("enum values added", **facts)
+                yield part.change(field, f"enum values added: {_show(added)}", False, detail)
+        names = (_component(inner_old_ref or old_ref), _component(inner_new_ref or new_ref))
+        yield from self.properties(part, field, (old, new), names, inner)
         if isinstance(old.get("items"), Mapping) and isinstance(new.get("items"), Mapping):
-            yield from self.schema(part, f"{field}[]", old["items"], new["items"], inner)
+            yield from self.schema(part, f"{field}[]", old["items"], new["items"], inner, holder)
 
     def properties(
-        self, part: _Part, field: str, old: Schema, new: Schema, seen: Seen
+        self,
+        part: _Part,
+        field: str,
+        schemas: tuple[Schema, Schema],
+        names: tuple[str | None, str | None],
+        seen: Seen,
     ) -> Iterator[Change]:
+        old, new = schemas
         old_fields, new_fields = old.get("properties", {}), new.get("properties", {})
         old_required, new_required = set(old.get("required", [])), set(new.get("required", []))
         request = part.direction == "request"
         for name in {**old_fields, **new_fields}:
             path = f"{field}.{name}" if field else name
+            holder = _Holder(names[0], names[1], name)
             was, now = name in old_required, name in new_required
             if name not in new_fields:
                 # Clients read it; or they send it and the schema now refuses unknown fields.
                 refused = new.get("additionalProperties") is False
-                yield part.change(path, "removed", not request or refused)
+                types = _types(self.old, old_fields[name])
+                detail = part.detail(
+                    "field removed", **holder.facts(), old_types=_sorted_types(types)
+                )
+                yield part.change(path, "removed", not request or refused, detail)
             elif name not in old_fields:
                 required = request and now
-                yield part.change(path, "added (required)" if required else "added", required)
+                types = _types(self.new, new_fields[name])
+                detail = part.detail(
+                    "field added", **holder.facts(), new_types=_sorted_types(types)
+                )
+                what = "added (required)" if required else "added"
+                yield part.change(path, what, required, detail)
             else:
                 if request and was != now:  # in a response, ``required`` follows defaults only
-                    yield part.change(path, f"now {'required' if now else 'optional'}", now)
-                yield from self.schema(part, path, old_fields[name], new_fields[name], seen)
+                    kind: DetailKind = "field now required" if now else "field now optional"
+                    detail = part.detail(kind, **holder.facts())
+                    what = f"now {'required' if now else 'optional'}"
+                    yield part.change(path, what, now, detail)
+                yield from self.schema(part, path, old_fields[name], new_fields[name], seen, holder)
 
     def security(self, where: str, old_op: Schema, new_op: Schema) -> Iterator[Change]:
         old = _requirements(old_op.get("security", self.old.get("security", [])), self.aliases)
@@ -232,6 +305,18 @@ class _Comparison:
             breaking = any(not any(_no_stricter(n, o) for n in new) for o in old)
             shown = f"from {_show_security(old)} to {_show_security(new)}"
             yield Change(where, f"security changed {shown}", breaking)
+
+
+def _component(ref: str | None) -> str | None:
+    """The component a ``$ref`` names, ``None`` for none or one outside the components."""
+    prefix = "#/components/schemas/"
+    if ref is None or not ref.startswith(prefix):
+        return None
+    return ref[len(prefix) :].replace("~1", "/").replace("~0", "~")
+
+
+def _sorted_types(types: frozenset[str] | None) -> tuple[str, ...] | None:
+    return None if types is None else tuple(sorted(types, key=lambda t: (t == "null", t)))
 
 
 def _resolve(document: Document, schema: Schema) -> tuple[Schema, str | None]:
@@ -335,7 +420,7 @@ def _no_stricter(new: Requirement, old: Requirement) -> bool:
 
 
 def _show_types(types: frozenset[str]) -> str:
-    return " | ".join(sorted(types, key=lambda t: (t == "null", t)))
+    return " | ".join(_sorted_types(types) or ())
 
 
 def _show(values: list[Any]) -> str:

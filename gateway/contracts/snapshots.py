@@ -19,7 +19,15 @@ from gateway.contracts.compare import Change, DocumentError, compare
 from gateway.errors import GatewayError
 from gateway.settings import Settings, VersionStatus
 from gateway.version_info import VersionInfo
-from gateway.versioning.discovery import discover_versions, display, package_directory
+from gateway.versioning.derivation.binding import Derivation, derivation_of
+from gateway.versioning.derivation.lenient import Stale
+from gateway.versioning.discovery import (
+    LenientDiscovery,
+    discover_leniently,
+    discover_versions,
+    display,
+    package_directory,
+)
 from gateway.versioning.docs import contract_document
 
 # Released versions: their clients rely on them. A preview may still change; a retired one is gone.
@@ -30,10 +38,15 @@ SNAPSHOT_NAME = re.compile(r"^v([1-9][0-9]*)\.openapi\.json$")
 
 @dataclass(frozen=True)
 class LiveVersion:
-    """A version as the gateway would serve it now, and its OpenAPI document."""
+    """A version as the gateway would serve it now, and its OpenAPI document; for a derived
+    version, its declarations and the version it is derived from."""
 
     info: VersionInfo
     document: dict[str, Any]
+    derivation: Derivation | None = None
+    successor: int | None = None
+    stale: tuple[Stale, ...] = ()  # declarations set aside by a lenient load
+    unbound: str | None = None  # why a lenient load could not bind it; its document is empty
 
 
 @dataclass(frozen=True)
@@ -54,18 +67,33 @@ class VersionCheck:
         return [change for change in self.changes if not change.breaking]
 
 
-def live_versions(settings: Settings) -> dict[int, LiveVersion]:
+def live_versions(settings: Settings, *, lenient: bool = False) -> dict[int, LiveVersion]:
     """Every version's OpenAPI document as ``/apiv<N>/openapi.json`` serves it, less what depends
-    on where it is served (``servers``) or on its lifecycle (deprecation notes)."""
+    on where it is served (``servers``) or on its lifecycle (deprecation notes); ``lenient``
+    sets aside the declarations of a derived version that its successor no longer fits."""
+    if lenient:
+        discovery = discover_leniently(settings.versions)
+    else:
+        discovery = LenientDiscovery(discover_versions(settings.versions), {})
     live = {}
-    for found in discover_versions(settings.versions):
+    for found in discovery.versions:
         status = settings.versions.for_version(found.number).status
         info = VersionInfo(found.number, found.source, status, found.scopes)
         found.app.version = info.name  # as the gateway sets it when it mounts the version
         document = contract_document(found.app, info)
         live[found.number] = LiveVersion(
-            info, {key: value for key, value in document.items() if key != "servers"}
+            info,
+            {key: value for key, value in document.items() if key != "servers"},
+            derivation_of(found.app),
+            found.successor,
+            found.stale,
         )
+    for number, unbound in discovery.unbound.items():
+        status = settings.versions.for_version(number).status
+        info = VersionInfo(number, unbound.version.source, status, unbound.version.scopes)
+        derivation = derivation_of(unbound.version.app)
+        live[number] = LiveVersion(info, {}, derivation, unbound.successor, (), unbound.problem)
+    live = dict(sorted(live.items()))
     return live
 
 
@@ -107,7 +135,7 @@ def check_versions(live: Mapping[int, LiveVersion], directory: Path) -> list[Ver
     """Each released version's changes since its snapshot; other versions are left unchecked."""
     results = []
     for number, version in live.items():
-        if version.info.status not in CHECKED_STATUSES:
+        if version.info.status not in CHECKED_STATUSES or version.unbound is not None:
             results.append(VersionCheck(version.info, False, None, []))
             continue
         path = snapshot_path(directory, number)

@@ -31,6 +31,7 @@ from gateway.errors import VersionLoadError
 from gateway.settings import VERSION_KEY, VersionsSettings
 from gateway.storage.migrate import alembic_config
 from gateway.versioning.derivation.binding import bind_derived, derivation_of
+from gateway.versioning.derivation.lenient import Stale, bind_leniently
 from gateway.versioning.factory import declared_scopes, repeated_operation_id
 
 ENTRY_POINT_GROUP = "gateway.versions"
@@ -52,6 +53,25 @@ class DiscoveredVersion:
     app: FastAPI
     scopes: dict[str, str]
     successor: int | None = None  # the version it is derived from, for a derived one
+    stale: tuple[Stale, ...] = ()  # declarations set aside by a lenient load
+
+
+@dataclass(frozen=True)
+class LenientDiscovery:
+    """The versions, derived ones bound without the declarations their successors no longer
+    fit; ``unbound`` are the derived ones that could not be bound even so, with the reason."""
+
+    versions: list[DiscoveredVersion]
+    unbound: dict[int, Unbound]
+
+
+@dataclass(frozen=True)
+class Unbound:
+    """A derived version that could not be bound, the version it would derive from, and why."""
+
+    version: DiscoveredVersion
+    successor: int | None
+    problem: str
 
 
 def discover_versions(settings: VersionsSettings) -> list[DiscoveredVersion]:
@@ -60,6 +80,17 @@ def discover_versions(settings: VersionsSettings) -> list[DiscoveredVersion]:
     Raises ``VersionLoadError`` for the first broken one, unless ``skip_broken`` is set, in which
     case broken versions are logged and left out.
     """
+    return _discover(settings, lenient=False).versions
+
+
+def discover_leniently(settings: VersionsSettings) -> LenientDiscovery:
+    """``discover_versions`` for the tools that report what a changed successor breaks: each
+    derived version is bound without the declarations it no longer fits (its ``stale`` ones),
+    and one that cannot be bound even so is set aside with the reason instead of stopping."""
+    return _discover(settings, lenient=True)
+
+
+def _discover(settings: VersionsSettings, *, lenient: bool) -> LenientDiscovery:
     candidates = list(_package_candidates(settings.package))
     if settings.entry_points:
         candidates += list(_entry_point_candidates())
@@ -77,13 +108,20 @@ def discover_versions(settings: VersionsSettings) -> list[DiscoveredVersion]:
             loaded[candidate.number] = _load(candidate)
         except VersionLoadError as error:
             _skip(error, settings)
+    unbound: dict[int, Unbound] = {}
     for number in sorted(loaded, reverse=True):
         try:
-            loaded[number] = _bind(loaded[number], loaded, list(by_number))
+            loaded[number] = _bind(loaded[number], loaded, list(by_number), lenient)
         except VersionLoadError as error:
-            del loaded[number]
-            _skip(error, settings)
-    return [loaded[number] for number in sorted(loaded)]
+            found = loaded.pop(number)
+            if not lenient:
+                _skip(error, settings)
+                continue
+            derivation = derivation_of(found.app)
+            higher = [n for n in by_number if n > number]
+            successor = derivation.successor if derivation else None
+            unbound[number] = Unbound(found, successor or min(higher, default=None), str(error))
+    return LenientDiscovery([loaded[number] for number in sorted(loaded)], unbound)
 
 
 def _skip(error: VersionLoadError, settings: VersionsSettings) -> None:
@@ -93,7 +131,10 @@ def _skip(error: VersionLoadError, settings: VersionsSettings) -> None:
 
 
 def _bind(
-    found: DiscoveredVersion, loaded: dict[int, DiscoveredVersion], numbers: list[int]
+    found: DiscoveredVersion,
+    loaded: dict[int, DiscoveredVersion],
+    numbers: list[int],
+    lenient: bool,
 ) -> DiscoveredVersion:
     """A derived version bound to its successor; any other version as it is."""
     derivation = derivation_of(found.app)
@@ -118,11 +159,14 @@ def _bind(
         raise VersionLoadError(
             f"{found.source}: derive_version(): its successor v{successor} {state}"
         )
-    bind_derived(
-        found.app, loaded[successor].app, successor_name=f"v{successor}", source=found.source
-    )
+    stale: tuple[Stale, ...] = ()
+    successor_app, name = loaded[successor].app, f"v{successor}"
+    if lenient:
+        stale = bind_leniently(found.app, successor_app, successor_name=name, source=found.source)
+    else:
+        bind_derived(found.app, successor_app, successor_name=name, source=found.source)
     scopes = declared_scopes(found.app) or {}
-    return DiscoveredVersion(found.number, found.source, found.app, scopes, successor)
+    return DiscoveredVersion(found.number, found.source, found.app, scopes, successor, stale)
 
 
 def _load(candidate: Candidate) -> DiscoveredVersion:
