@@ -117,7 +117,10 @@ class Pair:
             answers.append(Answer.of(response))
         tested, reference = answers
         if tested != reference:
-            self.differences.append(f"{call}\n  tested:    {tested}\n  reference: {reference}")
+            shown = f"{call}\n  tested:    {tested}\n  reference: {reference}"
+            if tested.body != reference.body:
+                shown += "\n" + where_bodies_part(tested.body, reference.body)
+            self.differences.append(shown)
         return tested, reference
 
     async def send_all(self, calls: list[Call]) -> None:
@@ -126,6 +129,20 @@ class Pair:
 
     def report(self) -> str:
         return f"{len(self.differences)} answers differ:\n\n" + "\n\n".join(self.differences)
+
+
+def where_bodies_part(tested: bytes, reference: bytes, around: int = 120) -> str:
+    """The first byte at which two bodies differ, with what surrounds it in each."""
+    offset = next(
+        (i for i, (a, b) in enumerate(zip(tested, reference, strict=False)) if a != b),
+        min(len(tested), len(reference)),
+    )
+    start = max(0, offset - around)
+    return (
+        f"  bodies part at byte {offset}:\n"
+        f"    tested:    ...{tested[start : offset + around]!r}\n"
+        f"    reference: ...{reference[start : offset + around]!r}"
+    )
 
 
 async def add_users(gateway: GatewayClient, password_hash: str) -> None:
