@@ -127,6 +127,19 @@ class Pair:
         for call in calls:
             await self.send(call)
 
+    @asynccontextmanager
+    async def behind(self, root_path: str) -> AsyncIterator[Pair]:
+        """The same gateways, called as a proxy that serves them under ``root_path`` does."""
+        async with AsyncExitStack() as stack:
+            clients = []
+            for gateway in (self.tested, self.reference):
+                transport = httpx.ASGITransport(app=gateway.app, root_path=root_path)
+                http = httpx.AsyncClient(transport=transport, base_url=str(gateway.http.base_url))
+                clients.append(GatewayClient(gateway.app, await stack.enter_async_context(http)))
+            proxied = Pair(clients[0], clients[1], self.tokens)
+            yield proxied
+            self.differences += proxied.differences
+
     def report(self) -> str:
         return f"{len(self.differences)} answers differ:\n\n" + "\n\n".join(self.differences)
 

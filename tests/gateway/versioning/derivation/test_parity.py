@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from gateway.testing import GatewayClient
+from gateway.usage.recorder import usage_report
 from tests.gateway.versioning.derivation.parity import Call, Pair, gateway_pair
 
 pytestmark = pytest.mark.anyio
@@ -30,15 +32,18 @@ async def pair(tmp_path: Path) -> AsyncIterator[Pair]:
         yield gateways
 
 
-def create(body: object, caller: str | None = "alice") -> Call:
-    return raw(json.dumps(body, ensure_ascii=False).encode(), caller=caller)
+def create(body: object, caller: str | None = "alice", path: str = ITEMS) -> Call:
+    return raw(json.dumps(body, ensure_ascii=False).encode(), caller=caller, path=path)
 
 
 def raw(
-    body: bytes | None, content_type: str | None = JSON_TYPE, caller: str | None = "alice"
+    body: bytes | None,
+    content_type: str | None = JSON_TYPE,
+    caller: str | None = "alice",
+    path: str = ITEMS,
 ) -> Call:
     headers = {} if content_type is None else {"content-type": content_type}
-    return Call("POST", ITEMS, body, headers, caller)
+    return Call("POST", path, body, headers, caller)
 
 
 def get(path: str, caller: str | None = "alice", **headers: str) -> Call:
@@ -350,6 +355,69 @@ async def test_the_version_own_routes_and_documents(pair: Pair) -> None:
             get("/api/items/1?api-version=v1"),
         ]
     )
+    assert not pair.differences, pair.report()
+
+
+COUNTED = ("gateway_requests_total{", "gateway_request_duration_seconds_count{")
+
+
+async def counted(pair: Pair) -> tuple[list[str], list[str]]:
+    """Each gateway's request counts by version, route, method and status, from /metrics."""
+    found = []
+    for gateway in (pair.tested, pair.reference):
+        text = (await gateway.http.get("/metrics")).text
+        found.append(sorted(line for line in text.splitlines() if line.startswith(COUNTED)))
+    return found[0], found[1]
+
+
+async def usage(gateway: GatewayClient) -> list[tuple[int, str, int]]:
+    await gateway.services.usage.flush()
+    rows = await usage_report(gateway.services.database)
+    return [(row.version, row.principal, row.requests) for row in rows]
+
+
+async def test_metrics_and_usage_count_alike(pair: Pair) -> None:
+    # The route a request is counted under is the version's template, as the access log names it;
+    # usage counts each call once, for its caller.
+    await pair.send_all(
+        [
+            create({"name": "Pen", "price": 1}),
+            create({"name": "Pen"}),
+            get(f"{ITEMS}1"),
+            get(f"{ITEMS}0"),
+            get(f"{ITEMS}1", caller=None),
+            get(ITEMS),
+            get("/apiv1/items"),
+            Call("PATCH", f"{ITEMS}1", b"{}", {"content-type": JSON_TYPE}),
+            Call("PUT", ITEMS, b"{}", {"content-type": JSON_TYPE}),
+            Call("DELETE", f"{ITEMS}1"),
+            get("/apiv1/nothing"),
+        ]
+    )
+    assert await usage(pair.tested) == await usage(pair.reference)
+    tested, reference = await counted(pair)
+    only = sorted(set(tested) ^ set(reference))
+    assert tested == reference, "\n".join(
+        f"{'tested   ' if line in tested else 'reference'} only: {line}" for line in only
+    )
+    assert any('route="/items/{item_id}"' in line for line in reference)
+
+
+async def test_behind_a_proxy_prefix(pair: Pair) -> None:
+    async with pair.behind("/gw") as proxied:
+        await proxied.send_all(
+            [
+                create({"name": "Pen", "price": 1}, path="/gw/apiv1/items/"),
+                create({"name": "Pen", "price": 1, "tags": []}, path="/gw/apiv1/items/"),
+                get("/gw/apiv1/items/1"),
+                get("/gw/apiv1/items"),
+                get("/gw/apiv1/items/1/"),
+                get("/gw/apiv1/items/", caller=None),
+                Call("PATCH", "/gw/apiv1/items/1", b"{}", {"content-type": JSON_TYPE}),
+                get("/gw/apiv1/openapi.json", caller=None),
+                get("/gw/apiv1/docs", caller=None),
+            ]
+        )
     assert not pair.differences, pair.report()
 
 
