@@ -117,8 +117,24 @@ def bind_derived(app: FastAPI, successor: FastAPI, *, successor_name: str, sourc
     plans = operation_plans(document, derivation.changes, own=own_operations, source=source)
     _refuse_streaming(successor, plans, derivation.changes, source)
     for plan in plans:
-        app.router.routes.append(DerivedRoute(plan, successor))
+        untyped_json = not _strict_content_type(successor, plan.method, plan.path)
+        app.router.routes.append(DerivedRoute(plan, successor, untyped_json=untyped_json))
     app.openapi = _derived_openapi(app, derived)  # type: ignore[method-assign]
+
+
+def _strict_content_type(successor: FastAPI, method: str, path: str) -> bool:
+    """Whether the successor's route refuses to read a body without a content type as JSON
+    (FastAPI's ``strict_content_type``, on by default)."""
+    for route in successor.routes:
+        if not isinstance(route, APIRoute | DerivedRoute) or route.path_format != path:
+            continue
+        if method not in (route.methods or ()):
+            continue
+        if isinstance(route, DerivedRoute):  # a chain: as the version it derives from
+            return not route.untyped_json
+        strict = getattr(route, "strict_content_type", False)  # absent: older FastAPI
+        return bool(getattr(strict, "value", strict))
+    return True
 
 
 def successor_document(app: FastAPI) -> dict[str, Any]:

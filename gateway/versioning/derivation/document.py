@@ -98,8 +98,8 @@ def derive_document(
 
 def _forms_of(change: FieldAdded | FieldChanged) -> OldForms:
     if isinstance(change, FieldAdded):
-        return old_forms(change.old_type, change.field_schema)
-    return old_forms(change.old, change.old_schema)
+        return old_forms(change.old_type, change.field_schema, change.field)
+    return old_forms(change.old, change.old_schema, change.field)
 
 
 def _schema_of(change: Declaration) -> str:

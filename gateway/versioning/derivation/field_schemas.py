@@ -1,9 +1,10 @@
 """The document schema of a field the old version types differently, or has on its own.
 
-The old type is a Python annotation turned into JSON Schema by pydantic's ``TypeAdapter``, the
-same machinery that wrote the successor's document, so the derived property reads as a
-hand-written version's would: one form for requests (validation) and one for responses
-(serialization), pydantic's title for the field, and a model as a ``$ref`` to its component.
+The old type is a Python annotation, documented by FastAPI itself as the field of a one-field
+model (the machinery that wrote the successor's document), so the derived property reads as a
+hand-written version's would, keyword for keyword and in the same order: one form for requests
+(validation) and one for responses (serialization), pydantic's title for the field, and a model
+as a ``$ref`` to its component.
 """
 
 from __future__ import annotations
@@ -12,12 +13,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, TypeAdapter
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel, create_model
 
 from gateway.versioning.derivation.json_types import JsonSchema
-from gateway.versioning.derivation.refs import COMPONENT_PREFIX, SIDES, Side, ref_to
+from gateway.versioning.derivation.refs import (
+    COMPONENT_PREFIX,
+    SIDES,
+    SPLIT_SUFFIX,
+    Side,
+    ref_to,
+    referenced,
+)
 
 _MODES: Mapping[Side, Any] = {"request": "validation", "response": "serialization"}
+_FIELD = "old_field"
+
+
 _REF_TEMPLATE = COMPONENT_PREFIX + "{model}"
 
 
@@ -38,8 +51,9 @@ def pydantic_title(name: str) -> str:
     return name.title().replace("_", " ")
 
 
-def old_forms(hint: Any, schema: JsonSchema | None) -> OldForms:
-    """The request and response forms of an old field, from its annotation or its schema."""
+def old_forms(hint: Any, schema: JsonSchema | None, name: str) -> OldForms:
+    """The request and response forms of the old field ``name``, from its annotation or its
+    schema."""
     if schema is not None:
         return OldForms({side: dict(schema) for side in SIDES})
     by_side: dict[Side, dict[str, Any]] = {}
@@ -51,11 +65,40 @@ def old_forms(hint: Any, schema: JsonSchema | None) -> OldForms:
             by_side[side] = {"$ref": ref_to(hint.__name__)}
             defs[hint.__name__] = generated
         else:
-            generated = TypeAdapter(hint).json_schema(mode=_MODES[side], ref_template=_REF_TEMPLATE)
-            defs = generated.pop("$defs", {})
-            by_side[side] = generated
+            generated, defs = _as_fastapi_writes(hint, side)
+            by_side[side] = {
+                key: (pydantic_title(name) if key == "title" else value)
+                for key, value in generated.items()
+            }
         components.update(defs)
     return OldForms(by_side, components)
+
+
+def _as_fastapi_writes(hint: Any, side: Side) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The field of a one-field model as FastAPI documents it on the given side, and the
+    components it refers to: its keywords come in the order a hand-written version's would."""
+    holder = create_model("OldField", **{_FIELD: (hint, ...)})  # type: ignore[call-overload]
+
+    async def endpoint(body: Any) -> Any:
+        raise NotImplementedError  # never called: only documented
+
+    endpoint.__annotations__ = {"body": holder, "return": holder}
+    app = FastAPI()
+    app.post("/", response_model=holder)(endpoint)
+    schemas = get_openapi(title="", version="", routes=app.routes)["components"]["schemas"]
+    own = {"OldField", *(f"OldField{suffix}" for suffix in SPLIT_SUFFIX.values())}
+    mine = next(
+        schemas[name] for name in ("OldField" + SPLIT_SUFFIX[side], "OldField") if name in schemas
+    )
+    field = dict(mine["properties"][_FIELD])
+    wanted: list[str] = []
+    pending = list(referenced(field))
+    while pending:
+        current = pending.pop()
+        if current not in wanted and current not in own:
+            wanted.append(current)
+            pending.extend(referenced(schemas[current]))
+    return field, {name: schemas[name] for name in wanted}
 
 
 def property_schema(form: Mapping[str, Any], name: str) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote
 
 from starlette.datastructures import Headers
-from starlette.routing import Route
+from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.auth.bearer import bearer_token, verified_claims
@@ -46,22 +46,34 @@ _ROUTING_KEYS = ("route", "endpoint", "path_params")
 class DerivedRoute(Route):
     """A route of the derived app that serves ``plan``'s operation through ``successor``."""
 
-    def __init__(self, plan: OperationPlan, successor: ASGIApp) -> None:
+    def __init__(
+        self, plan: OperationPlan, successor: ASGIApp, *, untyped_json: bool = False
+    ) -> None:
         super().__init__(
             plan.old_path,
-            DerivedOperation(plan, successor),
+            DerivedOperation(plan, successor, untyped_json=untyped_json),
             methods=[plan.old_method],
             name=plan.name,
         )
         self.methods = {plan.old_method}  # as FastAPI's routes: no HEAD for a GET
         self.plan = plan
+        self.untyped_json = untyped_json
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        match, child_scope = super().matches(scope)
+        if match is not Match.NONE:
+            child_scope["route"] = self  # as FastAPI's routes: the access log's template
+        return match, child_scope
 
 
 class DerivedOperation:
     """The ASGI app behind a ``DerivedRoute``."""
 
-    def __init__(self, plan: OperationPlan, successor: ASGIApp) -> None:
+    def __init__(self, plan: OperationPlan, successor: ASGIApp, *, untyped_json: bool) -> None:
         self.plan = plan
+        # Whether the successor reads a body sent without a content type as JSON (FastAPI's
+        # strict_content_type=False): the old request is then read as JSON too.
+        self.untyped_json = untyped_json
         self.successor = successor
         self.new_path = _path_builder(plan.path) if plan.path != plan.old_path else None
         self.reads_body = plan.reads_body  # decided once: these are asked on every request
@@ -81,7 +93,7 @@ class DerivedOperation:
             child["raw_path"] = path.encode()
         old_body: Body = MISSING
         mapped = False
-        if self.reads_body and is_json(Headers(scope=scope).get("content-type")):
+        if self.reads_body and self._is_json(Headers(scope=scope).get("content-type")):
             if plan.needs_principal:
                 await _identify(scope)
             messages, raw = await read_body(receive)
@@ -96,6 +108,9 @@ class DerivedOperation:
         if self.rewrites_responses:
             send = _Back(plan, send, old_body if mapped else MISSING)
         await self.successor(child, receive, send)
+
+    def _is_json(self, content_type: str | None) -> bool:
+        return self.untyped_json if content_type is None else is_json(content_type)
 
     def _forward(self, scope: Scope, raw: bytes) -> tuple[Body, bytes] | None:
         """The old body and the forwarded one, or ``None`` to forward the body as it came:
