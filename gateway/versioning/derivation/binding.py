@@ -20,7 +20,7 @@ from fastapi.routing import APIRoute
 from starlette.responses import FileResponse, StreamingResponse
 
 from gateway.errors import DerivationError
-from gateway.versioning.derivation.declarations import Declaration
+from gateway.versioning.derivation.declarations import Declaration, endpoint
 from gateway.versioning.derivation.document import derive_document
 from gateway.versioning.derivation.endpoint_changes import EndpointRef
 from gateway.versioning.derivation.plans import (
@@ -33,6 +33,7 @@ from gateway.versioning.derivation.refs import operations
 from gateway.versioning.derivation.runtime import DerivedRoute
 from gateway.versioning.derivation.schema_changes import FieldRef, SchemaRef
 from gateway.versioning.factory import FACTORY_MARK, create_version_app, declared_scopes
+from gateway.versioning.users_me import USERS_ME_PATH
 
 DERIVATION_KEY = "gateway_derivation"
 
@@ -48,6 +49,7 @@ class Derivation:
     title: str | None
     description: str | None
     scopes: Mapping[str, str] | None
+    users_me: bool = True
 
 
 def derive_version(
@@ -82,7 +84,7 @@ def derive_version(
         users_me=users_me,
         **fastapi_options,
     )
-    derivation = Derivation(tuple(changes), successor, title, description, scopes)
+    derivation = Derivation(tuple(changes), successor, title, description, scopes, users_me)
     setattr(app.state, DERIVATION_KEY, derivation)
     return app
 
@@ -111,11 +113,19 @@ def bind_derived(app: FastAPI, successor: FastAPI, *, successor_name: str, sourc
     document = successor_document(successor)
     own = successor_document(app)
     own_operations = [(method, path) for method, path, _ in operations(own)]
+    changes = list(derivation.changes)
+    caller = ("GET", USERS_ME_PATH)
+    successor_operations = [(method, path) for method, path, _ in operations(document)]
+    if not derivation.users_me and caller in set(successor_operations) - set(own_operations):
+        changes.append(endpoint(*caller).removed())  # users_me=False: none, as the factory
     derived = derive_document(
-        document, derivation.changes, successor_name=successor_name, source=source, own=own
+        document, changes, successor_name=successor_name, source=source, own=own
     )
-    plans = operation_plans(document, derivation.changes, own=own_operations, source=source)
-    _refuse_streaming(successor, plans, derivation.changes, source)
+    plans = operation_plans(document, changes, own=own_operations, source=source)
+    _refuse_streaming(successor, plans, changes, source)
+    # Bound again (an app imported once, such as an entry point's, in a second gateway): the
+    # routes of the first binding, over the first gateway's successor, go.
+    app.router.routes[:] = [r for r in app.router.routes if not isinstance(r, DerivedRoute)]
     for plan in plans:
         untyped_json = not _strict_content_type(successor, plan.method, plan.path)
         app.router.routes.append(DerivedRoute(plan, successor, untyped_json=untyped_json))

@@ -55,7 +55,9 @@ def _object_forward(plan: ObjectPlan, value: JsonValue, request: OldRequestSourc
     kept_aside: list[tuple[Callable[[JsonValue, dict[str, JsonValue]], None], JsonValue]] = []
     for key, item in value.items():
         new = key if known is None else known.get(key)
-        if new is None:
+        if known is None and plan.closed and key.startswith(QUARANTINE):
+            new = QUARANTINE + key  # sent by the client: restored as sent on the way back
+        elif new is None:
             added = plan.added.get(key)
             if added is not None:
                 if callable(added.on_request):
@@ -69,7 +71,7 @@ def _object_forward(plan: ObjectPlan, value: JsonValue, request: OldRequestSourc
                 new = key
         changed = plan.changed.get(new)
         if changed is not None:
-            item = changed.forward(item)
+            item = _forwarded(changed.forward, item)
         elif (child := plan.children.get(new)) is not None:
             item = forward(child, item, request)
         elif plan.values is not None and new not in plan.fields:
@@ -85,6 +87,15 @@ def _object_forward(plan: ObjectPlan, value: JsonValue, request: OldRequestSourc
         elif removed.default is not MISSING:
             moved[name] = copy.deepcopy(removed.default)
     return moved
+
+
+def _forwarded(convert: Callable[[JsonValue], JsonValue], value: JsonValue) -> JsonValue:
+    """``convert(value)``; a value it cannot take goes on as it is, for the successor to refuse
+    with a 422 at the old field, as the old version's validation would (never a 500)."""
+    try:
+        return convert(value)
+    except Exception:
+        return value
 
 
 def _object_back(plan: ObjectPlan, value: JsonValue) -> JsonValue:

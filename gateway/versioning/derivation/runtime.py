@@ -16,7 +16,7 @@ import contextlib
 import json
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qsl, quote
+from urllib.parse import parse_qsl, quote, urlencode
 
 from starlette.datastructures import Headers
 from starlette.routing import Match, Route
@@ -88,50 +88,58 @@ class DerivedOperation:
         if plan.old_method != plan.method:
             child["method"] = plan.method
         if self.new_path is not None:
-            path = scope.get("root_path", "") + self.new_path(scope.get("path_params", {}))
-            child["path"] = path
-            child["raw_path"] = path.encode()
+            _set_path(
+                child, scope.get("root_path", ""), self.new_path(scope.get("path_params", {}))
+            )
         old_body: Body = MISSING
         mapped = False
-        if self.reads_body and self._is_json(Headers(scope=scope).get("content-type")):
+        json_body = self._is_json(Headers(scope=scope).get("content-type"))
+        if plan.request_converters or (self.reads_body and json_body):
             if plan.needs_principal:
                 await _identify(scope)
             messages, raw = await read_body(receive)
-            moved = self._forward(scope, raw)
+            moved = self._forward(scope, raw, child, json_body)
             if moved is None:
                 receive = replay(messages, receive)
             else:
                 old_body, body = moved
                 mapped = plan.request is not None
-                child["headers"] = _with_length(scope["headers"], len(body))
+                child["headers"] = _with_length(child["headers"], len(body))
                 receive = replay([{"type": "http.request", "body": body}], receive)
         if self.rewrites_responses:
+            # A compressed body could not be moved back: the successor answers uncompressed,
+            # and the gateway's own middleware compresses what the client gets, if any.
+            child["headers"] = [(k, v) for k, v in child["headers"] if k != b"accept-encoding"]
             send = _Back(plan, send, old_body if mapped else MISSING)
         await self.successor(child, receive, send)
 
     def _is_json(self, content_type: str | None) -> bool:
         return self.untyped_json if content_type is None else is_json(content_type)
 
-    def _forward(self, scope: Scope, raw: bytes) -> tuple[Body, bytes] | None:
+    def _forward(
+        self, scope: Scope, raw: bytes, child: Scope, json_body: bool
+    ) -> tuple[Body, bytes] | None:
         """The old body and the forwarded one, or ``None`` to forward the body as it came:
         not JSON, or holding numbers JSON cannot carry (the successor's guard reports them at
-        the place the client wrote them, in the client's names)."""
-        if body_errors(raw):
-            return None
-        try:
-            old: Body = json.loads(raw) if raw else MISSING
-        except ValueError:
-            return None
+        the place the client wrote them, in the client's names). Endpoint converters may also
+        change the method, path, query and headers, which go into ``child``."""
+        old: Body = MISSING
+        if json_body and raw and not body_errors(raw):
+            try:
+                old = json.loads(raw)
+            except ValueError:
+                old = MISSING
         body = old
         if self.plan.request_converters:
             request = _old_request(scope, old)
             for convert in self.plan.request_converters:
                 request = convert(request)
+            _apply_request(child, scope, request)
             body = request.body
         if self.plan.request is not None and not isinstance(body, Missing):
             body = forward(self.plan.request, body, lambda: _old_request(scope, old))
         if isinstance(body, Missing):
-            return None
+            return None  # the body goes on as it came
         return old, json.dumps(body, separators=(",", ":")).encode()
 
 
@@ -151,7 +159,12 @@ class _Back:
             old_status = self.plan.statuses.get(status, status)
             if old_status != status:
                 message = {**message, "status": old_status}
-            if self.plan.holds(status) and is_json(_content_type(message.get("headers", []))):
+            headers = message.get("headers", [])
+            if (
+                self.plan.holds(status)
+                and is_json(_content_type(headers))
+                and not _encoded(headers)
+            ):
                 self.start = {**message, "new_status": status}
                 return
         elif message["type"] == "http.response.body" and self.start is not None:
@@ -181,8 +194,13 @@ class _Back:
                 response = convert(response)
             start["status"], body = response.status, response.body
             headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
+        if start["status"] in (204, 304) or start["status"] < 200:
+            body = MISSING  # these carry no body (RFC 9110 6.4.1)
+            headers = [(k, v) for k, v in headers if k.lower() not in _BODY_HEADERS]
         encoded = b"" if isinstance(body, Missing) else _encode(body)
-        start["headers"] = _with_length(headers, len(encoded))
+        if start["status"] not in (204, 304) and start["status"] >= 200:
+            headers = _with_length(headers, len(encoded))
+        start["headers"] = headers
         await self.send(start)
         await self.send({"type": "http.response.body", "body": encoded})
 
@@ -219,6 +237,29 @@ def _with_length(headers: list[tuple[bytes, bytes]], length: int) -> list[tuple[
         return [(b"content-length", value), *kept]
     kept[at] = (b"content-length", value)
     return kept
+
+
+_BODY_HEADERS = (b"content-length", b"content-type", b"transfer-encoding")
+
+
+def _encoded(headers: list[tuple[bytes, bytes]]) -> bool:
+    """Whether the body is compressed (or otherwise content-coded), so not JSON as it is."""
+    return any(
+        name.lower() == b"content-encoding" and value.strip().lower() != b"identity"
+        for name, value in headers
+    )
+
+
+def _apply_request(child: Scope, scope: Scope, request: OldRequest) -> None:
+    """What an endpoint converter changed about the request, other than its body."""
+    if request.method != scope["method"]:
+        child["method"] = request.method
+    if request.path != scope["path"]:
+        _set_path(child, "", request.path)
+    child["query_string"] = urlencode(list(request.query)).encode("latin-1")
+    child["headers"] = [
+        (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in request.headers
+    ]
 
 
 def _content_type(headers: list[tuple[bytes, bytes]]) -> str:
@@ -258,7 +299,13 @@ def _path_builder(template: str) -> Callable[[dict[str, Any]], str]:
     def build(params: dict[str, Any]) -> str:
         path = template
         for name, value in params.items():
-            path = path.replace("{" + name + "}", quote(str(value), safe=""))
+            path = path.replace("{" + name + "}", str(value))
         return path
 
     return build
+
+
+def _set_path(child: Scope, root_path: str, route_path: str) -> None:
+    """``path`` is decoded text; ``raw_path`` the bytes a client would have sent for it."""
+    child["path"] = root_path + route_path
+    child["raw_path"] = quote(child["path"], safe="/:@!$&'()*+,;=-._~").encode("ascii")
