@@ -298,7 +298,8 @@ def summarise(
                 rps[name].show(),
                 Spread.of(r.p50_ms for r in runs).show(2),
                 Spread.of(r.p99_ms for r in runs).show(2),
-                str(sum(r.status_errors + r.socket_errors for r in runs)),
+                str(sum(r.status_errors for r in runs)),
+                str(sum(r.socket_errors for r in runs)),
                 f"{ratio(rps[gateway], rps[name]):.2f}x",
             ]
         )
@@ -328,7 +329,8 @@ def summarise(
                 "requests/s",
                 "p50 ms",
                 "p99 ms",
-                "errors",
+                "non-2xx/3xx",
+                "socket errors",
                 "gateway / it",
             ],
             rows,
