@@ -30,10 +30,20 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# Benchmarks on loopback: the gateway against hand-written FastAPI apps, dispatch, logins and
-# start-up (bench/run.py). A few minutes; longer with BENCH_SECONDS=10 BENCH_ROUNDS=9, one
-# section with BENCH_ARGS=dispatch. Installs wrk when missing (as root).
-bench: $(STAMP)
+# Each peer library in a virtualenv of its own, from its pinned bench/peers/<peer>/requirements.txt
+# (made anew when that file changes), so that the project's lock stays as it is.
+PEER_STAMPS := $(patsubst bench/peers/%/requirements.txt,bench/.venvs/%/.installed,$(wildcard bench/peers/*/requirements.txt))
+
+bench/.venvs/%/.installed: bench/peers/%/requirements.txt | $(STAMP)
+	rm -rf bench/.venvs/$*
+	$(BIN)/python -m venv bench/.venvs/$*
+	bench/.venvs/$*/bin/python -m pip install --quiet --disable-pip-version-check -r $<
+	touch $@
+
+# Benchmarks on loopback: the gateway against hand-written FastAPI apps and peer libraries,
+# dispatch, logins and start-up (bench/run.py). A few minutes; longer with BENCH_SECONDS=10
+# BENCH_ROUNDS=9, one section with BENCH_ARGS=dispatch. Installs wrk when missing (as root).
+bench: $(STAMP) $(PEER_STAMPS)
 	@bash scripts/system-deps.sh bench
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
@@ -49,4 +59,4 @@ lock: $(STAMP)
 	$(BIN)/uv pip compile pyproject.toml --extra dev -o requirements.lock --python-version 3.11
 
 clean:
-	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) bench/.venvs var .mypy_cache .ruff_cache .pytest_cache

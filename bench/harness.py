@@ -31,6 +31,7 @@ VERSIONS_PACKAGE = "bench_versions"
 # High enough never to answer 429 during a run: the limits are checked, never reached.
 GENEROUS_LIMIT = "100000000/minute"
 COUNTS = ("seconds", "rounds", "section_rounds", "starts", "connections", "warmup")
+SQLITE_URL = "sqlite+aiosqlite:///./var/gateway.db"  # in the gateway's working folder
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,8 @@ def clean_environment(**extra: str) -> dict[str, str]:
 @dataclass
 class GatewayDir:
     """A working folder for ``gateway serve``: ``settings.toml``, a versions package holding
-    ``versions`` copies of ``apps/gateway_version.py``, a SQLite database and one user."""
+    ``versions`` copies of ``apps/gateway_version.py``, a database (SQLite unless told) and one
+    user."""
 
     path: Path
     versions: int
@@ -103,6 +105,7 @@ class GatewayDir:
         versions: int,
         secret_key: str,
         password: str,
+        database_url: str = SQLITE_URL,
         modules: Sequence[str] = (),
     ) -> GatewayDir:
         """``modules`` names the ``apps/`` module of each version, from v1 up; by default
@@ -116,8 +119,10 @@ class GatewayDir:
             shutil.copyfile(APPS / f"{module}.py", package / f"v{number}.py")
         # Bytecode now, as an installed package has it, even under PYTHONDONTWRITEBYTECODE.
         compileall.compile_dir(package, quiet=1)
-        (path / "settings.toml").write_text(settings_toml(secret_key))
+        (path / "settings.toml").write_text(settings_toml(secret_key, database_url))
         made = cls(path, versions, password)
+        if not database_url.startswith("sqlite"):
+            made.cli("db", "upgrade")  # the gateway upgrades only a local SQLite by itself
         made.cli("users", "add", USERNAME, "--password-stdin", stdin=password + "\n")
         return made
 
@@ -159,7 +164,7 @@ class GatewayDir:
         return token
 
 
-def settings_toml(secret_key: str) -> str:
+def settings_toml(secret_key: str, database_url: str = SQLITE_URL) -> str:
     return f"""\
 # Written by bench/harness.py for one benchmark run.
 [server]
@@ -170,7 +175,7 @@ secret_key = "{secret_key}"
 issuer = "{ISSUER}"
 
 [database]
-url = "sqlite+aiosqlite:///./var/gateway.db"
+url = "{database_url}"
 
 [versions]
 package = "{VERSIONS_PACKAGE}"
@@ -205,8 +210,16 @@ class Harness:
     def servers(self) -> Servers:
         return Servers(self.config.server_cpu, self.logs)
 
-    def gateway_dir(self, name: str, versions: int, modules: Sequence[str] = ()) -> GatewayDir:
-        return GatewayDir.create(self.tmp / name, versions, self.secret_key, self.password, modules)
+    def gateway_dir(
+        self,
+        name: str,
+        versions: int,
+        database_url: str = SQLITE_URL,
+        modules: Sequence[str] = (),
+    ) -> GatewayDir:
+        return GatewayDir.create(
+            self.tmp / name, versions, self.secret_key, self.password, database_url, modules
+        )
 
     def reference(
         self, servers: Servers, name: str, module: str, health_path: str = "/openapi.json"
@@ -264,13 +277,13 @@ def progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def expect_ok(target: Target) -> None:
+def expect_ok(target: Target, body: Any = EXPECTED_BODY) -> None:
     """The target must answer 200 with the expected body: a benchmark of 401s is worthless."""
     answer = client.request(target.url, headers=target.headers)
-    if answer.status != 200 or answer.json() != EXPECTED_BODY:
+    if answer.status != 200 or answer.json() != body:
         raise BenchError(
             f"{target.name}: GET {target.path} answered {answer.status} {answer.body[:200]!r}, "
-            f"not 200 {EXPECTED_BODY}"
+            f"not 200 {body}"
         )
 
 

@@ -1,6 +1,7 @@
 """The report: a header describing the machine and the software, one Markdown part per section,
-and a bar chart of the throughput. Written to ``bench/results/`` on every run and, after a full
-run, to ``docs/`` as well, where it can be committed and shown in the README.
+and a bar chart of requests/s for each section that has bars. Written to ``bench/results/`` on
+every run and, after a full run, to ``docs/`` as well, where it can be committed and shown in
+the README.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 import os
 import platform
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError
@@ -39,12 +40,15 @@ PACKAGES = (
 
 @dataclass
 class Section:
-    """One part of the report: Markdown lines, the targets it checked, and bars to chart."""
+    """One part of the report: Markdown lines, the targets it checked, and bars to chart in
+    ``<chart>.png`` (``docs/bench-<chart>.png``) under ``chart_title``."""
 
     title: str
     lines: list[str]
     checks: list[Check] = field(default_factory=list)
     bars: list[tuple[str, Spread]] = field(default_factory=list)
+    chart: str = "throughput"
+    chart_title: str = "GET /apiv1/ping, authenticated"
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
@@ -106,19 +110,21 @@ def header(config: Config, command: str, started: datetime) -> list[str]:
     ]
 
 
-def render(head: Sequence[str], sections: Sequence[Section], image: str | None = None) -> str:
-    """The whole report; ``image`` is the chart's file name, shown under the charted section."""
+def render(
+    head: Sequence[str], sections: Sequence[Section], images: Mapping[str, str] | None = None
+) -> str:
+    """The whole report; ``images`` maps a section's chart to its file name, shown under it."""
     lines = list(head)
     for section in sections:
         lines += ["", f"## {section.title}", "", *section.lines]
         if section.checks:
             lines += ["", *checks_table(section.checks)]
-        if section.bars and image:
-            lines += ["", f"![requests/s per target]({image})"]
+        if section.bars and images and section.chart in images:
+            lines += ["", f"![requests/s per target]({images[section.chart]})"]
     return "\n".join(lines) + "\n"
 
 
-def chart(bars: Sequence[tuple[str, Spread]], path: Path, subtitle: str) -> bool:
+def chart(bars: Sequence[tuple[str, Spread]], path: Path, title: str) -> bool:
     """A PNG bar chart of requests/s, whiskers from the lowest to the highest round.
 
     Returns False (and writes nothing) when matplotlib is not installed.
@@ -143,7 +149,7 @@ def chart(bars: Sequence[tuple[str, Spread]], path: Path, subtitle: str) -> bool
     labels = [f"{m:,.0f}" for m in medians]
     axes.bar_label(drawn, labels=labels, label_type="center", color="white", fontweight="bold")
     axes.set_ylabel("requests/s (median, min-max over rounds)")
-    axes.set_title(f"GET /apiv1/ping, authenticated\n{subtitle}", fontsize=10)
+    axes.set_title(title, fontsize=10)
     axes.grid(axis="y", alpha=0.3)
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -155,15 +161,20 @@ def chart(bars: Sequence[tuple[str, Spread]], path: Path, subtitle: str) -> bool
 def write(
     head: Sequence[str], sections: Sequence[Section], subtitle: str, docs: bool
 ) -> list[Path]:
-    """Write the report, and its chart when a section has bars; returns the files written."""
-    bars = [bar for section in sections for bar in section.bars]
-    places = [(RESULTS / "latest.md", RESULTS / "throughput.png")]
+    """Write the report, and a chart for each section with bars; returns the files written."""
+    places = [(RESULTS / "latest.md", RESULTS, "")]
     if docs:
-        places.append((DOCS / "bench.md", DOCS / "bench-throughput.png"))
+        places.append((DOCS / "bench.md", DOCS, "bench-"))
     written = []
-    for text_path, chart_path in places:
-        charted = bool(bars) and chart(bars, chart_path, subtitle)
+    for text_path, folder, prefix in places:
+        images = {}
+        for section in sections:
+            chart_path = folder / f"{prefix}{section.chart}.png"
+            title = f"{section.chart_title}\n{subtitle}"
+            if section.bars and chart(section.bars, chart_path, title):
+                images[section.chart] = chart_path.name
+                written.append(chart_path)
         text_path.parent.mkdir(parents=True, exist_ok=True)
-        text_path.write_text(render(head, sections, chart_path.name if charted else None))
-        written += [text_path, chart_path] if charted else [text_path]
+        text_path.write_text(render(head, sections, images))
+        written.append(text_path)
     return written

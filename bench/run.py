@@ -1,6 +1,6 @@
 """``make bench``: the gateway against hand-written references, on loopback, in one run.
 
-    python -m bench.run [all|throughput|dispatch|derived|login|startup] [--seconds N] ...
+    python -m bench.run [all|throughput|peers|dispatch|derived|login|startup] [--seconds N]
 
 Every server runs under uvicorn with one worker, pinned to one core (``taskset -c 0``); wrk
 is pinned to the other (``taskset -c 1``), and so is this script. Targets are measured in
@@ -18,17 +18,20 @@ the connections it already serves: with 32, the last first requests of a run wai
 Sections (``all`` runs them in this order):
 
 - throughput: R0, R1, R2, G and G-nolog on one authenticated GET (see ``throughput.py``);
+- peers:      ``/users/me`` from the database: the gateway, hand-written FastAPI and the peer
+              libraries, on SQLite and PostgreSQL (see ``libraries.py``);
 - dispatch:   ``/apiv50`` against ``/apiv1`` on a gateway with 50 versions;
 - derived:    a derived version and a chain of two against their successor;
 - login:      ``/healthz`` p99 under a login burst, token issues against the argon2 bound;
 - startup:    start-up time and memory with 50 versions against 2.
 
 Settings, as flags or ``BENCH_*`` variables: SECONDS (one wrk run, default 5), ROUNDS
-(throughput, 5), SECTION_ROUNDS (dispatch and login, 3), STARTS (3), CONNECTIONS (16),
-WARMUP (2), SERVER_CPU (0), CLIENT_CPU (1). The report goes to ``bench/results/latest.md``
-and ``throughput.png``; a run of ``all`` also writes ``docs/bench.md`` and
-``docs/bench-throughput.png``. Missed targets are reported, never a failure: the exit status
-is non-zero only when the benchmark itself could not run.
+(throughput, 5), SECTION_ROUNDS (peers, dispatch and login, 3), STARTS (3), CONNECTIONS (16),
+WARMUP (2), SERVER_CPU (0), CLIENT_CPU (1); ``BENCH_POSTGRESQL_URL`` names the PostgreSQL
+server of the peers section. The report goes to ``bench/results/latest.md``, with
+``throughput.png`` and ``peers.png``; a run of ``all`` also writes ``docs/bench.md``,
+``docs/bench-throughput.png`` and ``docs/bench-peers.png``. Missed targets are reported, never
+a failure: the exit status is non-zero only when the benchmark itself could not run.
 """
 
 from __future__ import annotations
@@ -44,12 +47,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
-from bench import derived, dispatch, login, report, startup, throughput
+from bench import derived, dispatch, libraries, login, report, startup, throughput
 from bench.harness import COUNTS, Config, Harness
 from bench.processes import BenchError, require_cores, require_tools
 
 SECTIONS: dict[str, Callable[[Harness], report.Section]] = {
     "throughput": throughput.run,
+    "peers": libraries.run,
     "dispatch": dispatch.run,
     "derived": derived.run,
     "login": login.run,

@@ -1,0 +1,1 @@
+"""The cadwyn peer: ``app.py``, run from ``bench/.venvs/cadwyn``."""

@@ -1,0 +1,1 @@
+"""The router_versioning peer: ``app.py``, run from ``bench/.venvs/router_versioning``."""

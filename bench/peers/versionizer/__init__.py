@@ -1,0 +1,1 @@
+"""The versionizer peer: ``app.py``, run from ``bench/.venvs/versionizer``."""
