@@ -30,7 +30,7 @@ from gateway.versioning.derivation.plans import (
     operation_plans,
 )
 from gateway.versioning.derivation.refs import operations
-from gateway.versioning.derivation.runtime import DerivedRoute
+from gateway.versioning.derivation.runtime import DerivedRoute, RouterHop
 from gateway.versioning.derivation.schema_changes import FieldRef, SchemaRef
 from gateway.versioning.factory import FACTORY_MARK, create_version_app, declared_scopes
 from gateway.versioning.users_me import USERS_ME_PATH
@@ -128,7 +128,8 @@ def bind_derived(app: FastAPI, successor: FastAPI, *, successor_name: str, sourc
     app.router.routes[:] = [r for r in app.router.routes if not isinstance(r, DerivedRoute)]
     for plan in plans:
         untyped_json = not _strict_content_type(successor, plan.method, plan.path)
-        app.router.routes.append(DerivedRoute(plan, successor, untyped_json=untyped_json))
+        hop = RouterHop(successor)
+        app.router.routes.append(DerivedRoute(plan, hop, untyped_json=untyped_json))
     app.openapi = _derived_openapi(app, derived)  # type: ignore[method-assign]
 
 

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
 
+from fastapi import FastAPI
 from starlette.datastructures import Headers
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -141,6 +142,34 @@ class DerivedOperation:
         if isinstance(body, Missing):
             return None  # the body goes on as it came
         return old, json.dumps(body, separators=(",", ":")).encode()
+
+
+class RouterHop:
+    """The hop to the successor through its router alone, past the middleware of its app, when
+    that middleware would do what the derived app's already did: the same exception handlers
+    (the gateway shares its own with every version at startup, and Starlette hands a route the
+    handlers of the app it came through), the same body limit, and no middleware of its own.
+    Each app's stack costs a derived request as much as its JSON work (docs/bench.md)."""
+
+    def __init__(self, successor: FastAPI) -> None:
+        self.successor = successor
+        self.direct: bool | None = None  # decided at the first request, after startup
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.direct is None:
+            self.direct = _same_stack(scope["app"], self.successor)
+        if self.direct:
+            await self.successor.router(scope, receive, send)
+        else:
+            await self.successor(scope, receive, send)
+
+
+def _same_stack(app: FastAPI, successor: FastAPI) -> bool:
+    return (
+        not successor.user_middleware
+        and successor.exception_handlers == app.exception_handlers
+        and getattr(successor, "max_body_size", None) == getattr(app, "max_body_size", None)
+    )
 
 
 class _Back:
