@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench import client, wrk
+from bench import wrk
 from bench.client import bearer
-from bench.harness import Harness, Target, progress
-from bench.processes import BenchError
+from bench.harness import Harness, Target, expect_ok, progress
 from bench.report import Section, table
 from bench.stats import Check, Spread
 
@@ -43,21 +42,10 @@ def run(harness: Harness) -> Section:
             for name, version in (("D0", 3), ("D1", 2), ("D2", 1))
         ]
         for target in targets:
-            expect_body(target)
+            expect_ok(target, body=EXPECTED[target.name])
         harness.warm_up(servers, targets)
         results = harness.alternate(servers, targets, harness.config.section_rounds)
     return summarise(results)
-
-
-def expect_body(target: Target) -> None:
-    """Each version answers its own shape (http.client reads exactly ``Content-Length`` bytes,
-    so a stale length would fail the JSON parse here)."""
-    answer = client.request(target.url, headers=target.headers)
-    if answer.status != 200 or answer.json() != EXPECTED[target.name]:
-        raise BenchError(
-            f"{target.name}: GET {target.path} answered {answer.status} {answer.body[:200]!r}, "
-            f"not 200 {EXPECTED[target.name]}"
-        )
 
 
 def summarise(results: dict[str, list[wrk.Result]]) -> Section:

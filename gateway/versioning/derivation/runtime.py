@@ -94,8 +94,8 @@ class DerivedOperation:
             )
         old_body: Body = MISSING
         mapped = False
-        json_body = self._is_json(Headers(scope=scope).get("content-type"))
-        if plan.request_converters or (self.reads_body and json_body):
+        json_body = self.reads_body and self._is_json(Headers(scope=scope).get("content-type"))
+        if json_body or plan.request_converters:
             if plan.needs_principal:
                 await _identify(scope)
             messages, raw = await read_body(receive)

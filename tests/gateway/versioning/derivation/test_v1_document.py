@@ -2,7 +2,7 @@
 
 The successor's document is taken as the gateway builds it, before the per-version steps; the
 skip/limit list, which has no equivalent in v2's cursor pages, is the module's own operation,
-taken from the hand-written v1 that the derived one will replace. The result then goes through
+taken from the hand-written v1 the derived one replaced. The result then goes through
 the same steps as any version's document (``contract_document``).
 """
 
@@ -17,10 +17,11 @@ from fastapi import FastAPI
 
 from gateway.contracts.compare import compare
 from gateway.version_info import VersionInfo
+from gateway.versioning.derivation.binding import derivation_of
 from gateway.versioning.derivation.document import derive_document
 from gateway.versioning.derivation.refs import operation_sides, referenced
 from gateway.versioning.docs import contract_document
-from tests.fixtures.derived_v1_changes import CHANGES
+from tests.fixtures.handwritten import v1 as handwritten_v1
 from versions import v1, v2
 from versions._items import SCOPES
 
@@ -44,9 +45,15 @@ def only(document: dict[str, Any], method: str, path: str) -> dict[str, Any]:
     }
 
 
+def changes() -> Any:
+    derivation = derivation_of(v1.app)
+    assert derivation is not None
+    return derivation.changes
+
+
 def derived_v1() -> dict[str, Any]:
-    own = only(v1.app.openapi(), "get", "/items/")
-    derived = derive_document(v2.app.openapi(), CHANGES, successor_name="v2", own=own)
+    own = only(handwritten_v1.app.openapi(), "get", "/items/")
+    derived = derive_document(v2.app.openapi(), changes(), successor_name="v2", own=own)
     app = FastAPI()
     app.openapi = lambda: derived  # type: ignore[method-assign]
     return contract_document(app, VersionInfo(1, "versions/v1.py", "stable", SCOPES))
@@ -67,5 +74,5 @@ def test_paths_and_components_equal_the_snapshot_key_for_key() -> None:
 def test_the_successor_document_is_not_changed() -> None:
     successor = v2.app.openapi()
     before = copy.deepcopy(successor)
-    derive_document(successor, CHANGES, successor_name="v2")
+    derive_document(successor, changes(), successor_name="v2")
     assert successor == before
