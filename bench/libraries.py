@@ -317,8 +317,11 @@ def summarise(
         f"`GET {ME_PATH}` with a bearer token, the caller loaded from the database on every "
         f"request, and `GET {PING_PATH}`, the same check and no database; median (min-max) "
         "over rounds. Every app serves two versions and its own token route. H and the peers "
-        "verify the token with PyJWT on every request, as R2 does; the gateway verifies a token "
-        "once and keeps it until it expires.",
+        "verify the token with PyJWT on every request, as R2 does, and read the caller through "
+        "a SQLAlchemy `AsyncSession` on the gateway's engine settings; the gateway verifies a "
+        "token once and keeps it until it expires, and reads the caller as a lookup "
+        "(`gateway/storage/reads.py`): on a SQLite file on the event loop's own connection, "
+        "on PostgreSQL in one round trip on an autocommit connection.",
         "",
         *table(
             [

@@ -23,6 +23,7 @@ from sqlalchemy.types import TypeDecorator
 
 from gateway.errors import SettingsError
 from gateway.settings import DatabaseSettings
+from gateway.storage.reads import Lookups, is_sqlite_file
 
 
 class Base(DeclarativeBase):
@@ -69,6 +70,7 @@ class Database:
         if url.get_backend_name() == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _tune_sqlite)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.lookups = Lookups(url, self.engine, echo=settings.echo, connect_args=connect_args)
 
     @property
     def display_url(self) -> str:
@@ -85,11 +87,12 @@ class Database:
             await connection.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
+        await self.lookups.dispose()
         await self.engine.dispose()
 
 
 def _ensure_sqlite_directory(database: str | None) -> None:
-    if database and database != ":memory:" and not database.startswith("file:"):
+    if database and is_sqlite_file(database):
         Path(database).parent.mkdir(parents=True, exist_ok=True)
 
 

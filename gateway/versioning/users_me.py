@@ -9,14 +9,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from fastapi import Request
 from pydantic import BaseModel
+from sqlalchemy import bindparam, select
 
 from gateway.auth.bearer import CurrentPrincipal
-from gateway.auth.users import UserStore
+from gateway.auth.users import User
 from gateway.errors import BearerError
-from gateway.services import DbSession
+from gateway.services import get_services
 
 USERS_ME_PATH = "/users/me"
+
+# A lookup, not a session: the route reads one row on every call (``gateway.storage.reads``).
+_CALLER = select(User.username, User.scopes, User.created_at).where(
+    User.username == bindparam("username")
+)
 
 
 class UserOut(BaseModel):
@@ -26,14 +33,15 @@ class UserOut(BaseModel):
     created_at: datetime
 
 
-async def read_me(principal: CurrentPrincipal, session: DbSession) -> UserOut:
+async def read_me(principal: CurrentPrincipal, request: Request) -> UserOut:
     """The caller: the account's granted scopes, and the scopes this token carries."""
-    user = await UserStore(session).get(principal.username)
+    lookups = get_services(request).database.lookups
+    user = await lookups.one(_CALLER, {"username": principal.username})
     if user is None:
         raise BearerError(401, "invalid_token", "The user this token names no longer exists")
     return UserOut(
-        username=user.username,
-        scopes=user.scope_list,
+        username=user["username"],
+        scopes=user["scopes"].split(),
         token_scopes=sorted(principal.scopes),
-        created_at=user.created_at,
+        created_at=user["created_at"],
     )

@@ -60,9 +60,12 @@ def test_database_outage_and_recovery(tmp_path: Path) -> None:
                 json={"title": "kept", "price": {"amount": "1.00"}},
             )
             assert created.status_code == 201
+            me = f"{server.url}/apiv2/users/me"
+            assert httpx.get(me, headers=auth).status_code == 200
 
             database.stop()
             assert_clean_503(httpx.get(f"{server.url}/apiv2/items/", headers=auth, timeout=20))
+            assert_clean_503(httpx.get(me, headers=auth, timeout=20))
             assert_clean_503(
                 httpx.post(
                     f"{server.url}/apiv2/token",
@@ -80,6 +83,7 @@ def test_database_outage_and_recovery(tmp_path: Path) -> None:
             listing = httpx.get(f"{server.url}/apiv2/items/", headers=auth)
             assert listing.status_code == 200
             assert [item["title"] for item in listing.json()["data"]] == ["kept"]
+            assert httpx.get(me, headers=auth).json()["username"] == "alice"
         finally:
             server.stop()
 
