@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import String, delete, select, update
+from sqlalchemy import String, bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.errors import UserError
 from gateway.storage.database import Base, UTCDateTime
+from gateway.storage.reads import Lookups
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 MIN_PASSWORD_LENGTH = 8  # OWASP Authentication Cheat Sheet: at least 8 characters
@@ -31,6 +33,30 @@ class User(Base):
     @property
     def scope_list(self) -> list[str]:
         return self.scopes.split()
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A user as a lookup reads it, for a request that only needs to know who it is."""
+
+    username: str
+    scopes: str
+    created_at: datetime
+
+    @property
+    def scope_list(self) -> list[str]:
+        return self.scopes.split()
+
+
+_ACCOUNT = select(User.username, User.scopes, User.created_at).where(
+    User.username == bindparam("username")
+)
+
+
+async def find_account(lookups: Lookups, username: str) -> Account | None:
+    """The user named ``username``, read without a session (``gateway.storage.reads``)."""
+    row = await lookups.one(_ACCOUNT, {"username": username})
+    return Account(**row) if row is not None else None
 
 
 def check_username(username: str) -> None:

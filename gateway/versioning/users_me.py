@@ -11,19 +11,13 @@ from datetime import datetime
 
 from fastapi import Request
 from pydantic import BaseModel
-from sqlalchemy import bindparam, select
 
 from gateway.auth.bearer import CurrentPrincipal
-from gateway.auth.users import User
+from gateway.auth.users import find_account
 from gateway.errors import BearerError
 from gateway.services import get_services
 
 USERS_ME_PATH = "/users/me"
-
-# A lookup, not a session: the route reads one row on every call (``gateway.storage.reads``).
-_CALLER = select(User.username, User.scopes, User.created_at).where(
-    User.username == bindparam("username")
-)
 
 
 class UserOut(BaseModel):
@@ -35,13 +29,13 @@ class UserOut(BaseModel):
 
 async def read_me(principal: CurrentPrincipal, request: Request) -> UserOut:
     """The caller: the account's granted scopes, and the scopes this token carries."""
-    lookups = get_services(request).database.lookups
-    user = await lookups.one(_CALLER, {"username": principal.username})
+    # A lookup, not a session: the route reads one row on every call.
+    user = await find_account(get_services(request).database.lookups, principal.username)
     if user is None:
         raise BearerError(401, "invalid_token", "The user this token names no longer exists")
     return UserOut(
-        username=user["username"],
-        scopes=user["scopes"].split(),
+        username=user.username,
+        scopes=user.scope_list,
         token_scopes=sorted(principal.scopes),
-        created_at=user["created_at"],
+        created_at=user.created_at,
     )
