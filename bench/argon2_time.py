@@ -1,8 +1,8 @@
-"""One argon2id verify's CPU time with pwdlib's recommended hasher, as the gateway hashes
-(argon2-cffi's defaults: t=3, m=64 MiB, p=4). ``python -m bench.argon2_time [N]`` prints JSON.
+"""One argon2id verify's CPU time with the gateway's own hasher (``password_hasher``: t=3,
+m=64 MiB, p=1). ``python -m bench.argon2_time [N]`` prints JSON.
 
-CPU time of the whole process (``time.process_time``), because with p=4 libargon2 computes the
-lanes in threads of its own.
+CPU time of the whole process (``time.process_time``), so that a hasher with several lanes,
+which libargon2 computes in threads of its own, would be counted whole too.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ import statistics
 import sys
 import time
 
-from pwdlib import PasswordHash
+from gateway.auth.passwords import password_hasher
 
 
 def main() -> None:
     samples_wanted = int(sys.argv[1]) if len(sys.argv) > 1 else 5
-    hasher = PasswordHash.recommended()
+    hasher = password_hasher()
     password = secrets.token_urlsafe(18)
     stored = hasher.hash(password)
     hasher.verify(password, stored)  # warm: first-call allocations are not the steady cost

@@ -7,11 +7,19 @@ own, one per CPU the process may use, which keeps a burst of logins from running
 
 argon2-cffi releases the GIL while it hashes, so those threads compete with the event loop for
 the CPU only. On Linux each pool thread puts itself in the ``SCHED_IDLE`` class (a thread's
-scheduling policy is its own there, and argon2's lane threads inherit it): it runs only on CPU
-time nothing else wants, and the event loop, waking for a request, takes the CPU from it at
-once. A nice value of 19 alone is not enough: the scheduler lets a nice-19 thread finish its
-slice first, milliseconds that every request arriving during a login burst would wait.
-Where the class cannot be set, the thread still has nice 19, else normal priority.
+scheduling policy is its own there): it runs only on CPU time nothing else wants, and the event
+loop, waking for a request, takes the CPU from it at once. A nice value of 19 alone is not
+enough: the scheduler lets a nice-19 thread finish its slice first, milliseconds that every
+request arriving during a login burst would wait. Where the class cannot be set, the thread
+still has nice 19, else normal priority.
+
+Hashes use one lane (``p=1``, OWASP's choice too) instead of argon2-cffi's four. With four,
+libargon2 starts a thread per lane for every slice of every pass, 48 threads per verify, and
+the kernel places each new thread at the run queue's average virtual runtime, ahead of an event
+loop that has used its share, ``SCHED_IDLE`` or not: a request arriving then waited for them,
+milliseconds at a time (docs/bench.md). One lane costs the same CPU; it gives up only the
+spreading of one login over several idle cores, which a pool of one verify per CPU does anyway
+under load. Hashes stored with four lanes are rehashed at the next login.
 """
 
 from __future__ import annotations
@@ -32,15 +40,16 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 
 
 @cache
-def _hasher() -> PasswordHash:
-    # argon2-cffi's defaults (t=3, m=64 MiB, p=4) exceed OWASP's minimum (t=2, m=19 MiB, p=1).
-    return PasswordHash((Argon2Hasher(),))
+def password_hasher() -> PasswordHash:
+    """What the gateway hashes and verifies with: argon2id, t=3, m=64 MiB (argon2-cffi's
+    defaults, above OWASP's minimum of t=2, m=19 MiB), one lane."""
+    return PasswordHash((Argon2Hasher(parallelism=1),))
 
 
 @cache
 def _dummy_hash() -> str:
     # A real hash of a random password, so an unknown user costs the same verify as a known one.
-    return _hasher().hash(secrets.token_urlsafe(32))
+    return password_hasher().hash(secrets.token_urlsafe(32))
 
 
 T = TypeVar("T")
@@ -83,7 +92,7 @@ class Passwords:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     async def hash(self, password: str) -> str:
-        return await self._run(_hasher().hash, password)
+        return await self._run(password_hasher().hash, password)
 
     async def verify(self, password: str, stored_hash: str | None) -> tuple[bool, str | None]:
         """Check ``password`` against ``stored_hash`` (``None`` for an unknown user).
@@ -100,11 +109,11 @@ class Passwords:
 
 def _verify(password: str, stored_hash: str | None) -> tuple[bool, str | None]:
     if stored_hash is None:
-        _hasher().verify(password, _dummy_hash())
+        password_hasher().verify(password, _dummy_hash())
         return False, None
     try:
-        return _hasher().verify_and_update(password, stored_hash)
+        return password_hasher().verify_and_update(password, stored_hash)
     except UnknownHashError:
         # A hash from a scheme we no longer know cannot match; still spend the usual time.
-        _hasher().verify(password, _dummy_hash())
+        password_hasher().verify(password, _dummy_hash())
         return False, None
