@@ -87,8 +87,10 @@ class Database:
             await connection.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
-        await self.lookups.dispose()
-        await self.engine.dispose()
+        try:
+            await self.lookups.dispose()
+        finally:
+            await self.engine.dispose()
 
 
 def _ensure_sqlite_directory(database: str | None) -> None:

@@ -15,8 +15,10 @@ database route showed them costing several times the rest of the request (docs/b
 - Elsewhere, on an autocommit connection of a pool without pre-ping: one round trip. A lookup
   that finds its connection gone (a restarted server) is made once more; the pool drops the
   other stale connections when it sees the first.
-- An in-memory SQLite database is one connection's own, so it is read through the gateway's
-  engine itself.
+  The pool keeps ``POOL_SIZE`` connections, beside the gateway's own engine's, and a lookup that
+  finds them all busy for ``POOL_TIMEOUT`` seconds fails as an unavailable database (a 503).
+- An in-memory SQLite database is one connection's own, and a ``file:`` URI may name one, so
+  both are read through the gateway's engine itself.
 
 Nothing is cached: every lookup sees what was committed before it.
 """
@@ -32,7 +34,8 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-POOL_SIZE = 10
+POOL_SIZE = 5
+POOL_TIMEOUT = 5  # seconds, as the connect timeout of PostgreSQL
 
 
 class Lookups:
@@ -49,8 +52,8 @@ class Lookups:
                 self._local = create_engine(
                     url.set(drivername="sqlite+pysqlite"),
                     echo=echo,
-                    # Only ever used by one thread at a time, the loop's; tests run loops in
-                    # threads of their own.
+                    # Each connection is used by one thread at a time, the loop's that checked
+                    # it out; the engine is shared by loops in threads of their own (tests).
                     connect_args={"check_same_thread": False, "timeout": 0},
                 )
                 event.listen(self._local, "connect", _tune_reader)
@@ -65,6 +68,7 @@ class Lookups:
                 # closing) connections of its own, which the profile showed costing the most.
                 pool_size=POOL_SIZE,
                 max_overflow=0,
+                pool_timeout=POOL_TIMEOUT,
             )
 
     async def one(
@@ -95,14 +99,17 @@ class Lookups:
             return (await connection.execute(statement, parameters)).mappings().first()
 
     async def dispose(self) -> None:
-        if self._local is not None:
-            self._local.dispose()
-        if self._own is not None:
-            await self._own.dispose()
+        try:
+            if self._local is not None:
+                self._local.dispose()
+        finally:
+            if self._own is not None:
+                await self._own.dispose()
 
 
 def is_sqlite_file(database: str | None) -> bool:
-    """Whether a SQLite URL's database is a file that other connections share."""
+    """Whether a SQLite URL's database is a plain file path (not ``:memory:``, not a ``file:``
+    URI, which may name an in-memory database), that another connection opens as the same."""
     return bool(database) and database != ":memory:" and not str(database).startswith("file:")
 
 

@@ -22,6 +22,7 @@ from fastapi.exception_handlers import (
 from fastapi.exceptions import RequestValidationError, WebSocketRequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException
 
 from gateway.services import Services
@@ -40,8 +41,16 @@ _DEFAULT_HANDLERS: dict[Any, tuple[Any, ...]] = {
     WebSocketRequestValidationError: (websocket_request_validation_exception_handler,),
 }
 
-# What a lost database connection looks like, from SQLAlchemy, the drivers and the OS.
-DATABASE_DOWN = (OperationalError, InterfaceError, DisconnectionError, OSError, TimeoutError)
+# What a lost database connection looks like, from SQLAlchemy, the drivers and the OS; and a
+# pool with no connection free in time, which is a database that cannot keep up.
+DATABASE_DOWN = (
+    OperationalError,
+    InterfaceError,
+    DisconnectionError,
+    PoolTimeoutError,
+    OSError,
+    TimeoutError,
+)
 
 
 def bind_version(gateway: FastAPI, services: Services, version: VersionInfo, app: FastAPI) -> None:
