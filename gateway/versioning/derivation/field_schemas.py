@@ -29,8 +29,6 @@ from gateway.versioning.derivation.refs import (
 
 _MODES: Mapping[Side, Any] = {"request": "validation", "response": "serialization"}
 _FIELD = "old_field"
-
-
 _REF_TEMPLATE = COMPONENT_PREFIX + "{model}"
 
 
@@ -58,14 +56,16 @@ def old_forms(hint: Any, schema: JsonSchema | None, name: str) -> OldForms:
         return OldForms({side: dict(schema) for side in SIDES})
     by_side: dict[Side, dict[str, Any]] = {}
     components: dict[str, dict[str, Any]] = {}
+    is_model = isinstance(hint, type) and issubclass(hint, BaseModel)
+    schemas = {} if is_model else _as_fastapi_writes(hint)
     for side in SIDES:
-        if isinstance(hint, type) and issubclass(hint, BaseModel):
+        if is_model:
             generated = hint.model_json_schema(mode=_MODES[side], ref_template=_REF_TEMPLATE)
             defs = generated.pop("$defs", {})
             by_side[side] = {"$ref": ref_to(hint.__name__)}
             defs[hint.__name__] = generated
         else:
-            generated, defs = _as_fastapi_writes(hint, side)
+            generated, defs = _field_on(schemas, side)
             by_side[side] = {
                 key: (pydantic_title(name) if key == "title" else value)
                 for key, value in generated.items()
@@ -74,10 +74,14 @@ def old_forms(hint: Any, schema: JsonSchema | None, name: str) -> OldForms:
     return OldForms(by_side, components)
 
 
-def _as_fastapi_writes(hint: Any, side: Side) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The field of a one-field model as FastAPI documents it on the given side, and the
-    components it refers to: its keywords come in the order a hand-written version's would."""
-    holder = create_model("OldField", **{_FIELD: (hint, ...)})  # type: ignore[call-overload]
+_HOLDER = "OldField"
+_HOLDERS = {_HOLDER, *(_HOLDER + suffix for suffix in SPLIT_SUFFIX.values())}
+
+
+def _as_fastapi_writes(hint: Any) -> dict[str, Any]:
+    """The components of a document FastAPI writes for a one-field model holding ``hint``, as
+    body and as response: both sides, keywords in the order a hand-written version's would be."""
+    holder = create_model(_HOLDER, **{_FIELD: (hint, ...)})  # type: ignore[call-overload]
 
     async def endpoint(body: Any) -> Any:
         raise NotImplementedError  # never called: only documented
@@ -85,17 +89,24 @@ def _as_fastapi_writes(hint: Any, side: Side) -> tuple[dict[str, Any], dict[str,
     endpoint.__annotations__ = {"body": holder, "return": holder}
     app = FastAPI()
     app.post("/", response_model=holder)(endpoint)
-    schemas = get_openapi(title="", version="", routes=app.routes)["components"]["schemas"]
-    own = {"OldField", *(f"OldField{suffix}" for suffix in SPLIT_SUFFIX.values())}
+    schemas: dict[str, Any] = get_openapi(title="", version="", routes=app.routes)["components"][
+        "schemas"
+    ]
+    return schemas
+
+
+def _field_on(schemas: Mapping[str, Any], side: Side) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The held field on ``side`` (one form for both when FastAPI did not split the model), and
+    the components it refers to."""
     mine = next(
-        schemas[name] for name in ("OldField" + SPLIT_SUFFIX[side], "OldField") if name in schemas
+        schemas[name] for name in (_HOLDER + SPLIT_SUFFIX[side], _HOLDER) if name in schemas
     )
     field = dict(mine["properties"][_FIELD])
     wanted: list[str] = []
     pending = list(referenced(field))
     while pending:
         current = pending.pop()
-        if current not in wanted and current not in own:
+        if current not in wanted and current not in _HOLDERS:
             wanted.append(current)
             pending.extend(referenced(schemas[current]))
     return field, {name: schemas[name] for name in wanted}

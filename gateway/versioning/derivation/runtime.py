@@ -223,11 +223,12 @@ class _Back:
                 response = convert(response)
             start["status"], body = response.status, response.body
             headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
-        if start["status"] in (204, 304) or start["status"] < 200:
+        bodiless = start["status"] in (204, 304) or start["status"] < 200
+        if bodiless:
             body = MISSING  # these carry no body (RFC 9110 6.4.1)
             headers = [(k, v) for k, v in headers if k.lower() not in _BODY_HEADERS]
         encoded = b"" if isinstance(body, Missing) else _encode(body)
-        if start["status"] not in (204, 304) and start["status"] >= 200:
+        if not bodiless:
             headers = _with_length(headers, len(encoded))
         start["headers"] = headers
         await self.send(start)
